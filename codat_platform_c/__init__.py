@@ -1,0 +1,156 @@
+"""codat_platform_c: Codat Platform API access tokens from Python, through a libcurl + cJSON C core.
+
+    import codat_platform_c as codat
+    client = codat.Client(api_key="...")                      # or auth_header="Basic ..."
+    client.get_company_access_token(company_id)               # {'accessToken', 'expiresIn', 'tokenType'}
+    client.get_access_token(company_id)                       # {'accessToken'} (deprecated endpoint)
+
+Every call releases the GIL for its whole duration (retries and backoff included); one Client may be
+shared by many threads. See README.md for errors, retries and the stand-in server for tests.
+"""
+import os as _os
+import _thread
+
+from . import _core
+from ._core import (  # noqa: F401  (re-exports)
+    CodatError,
+    ErrorMessage,
+    SDKError,
+    Timeout,
+    TransportError,
+    USER_AGENT,
+    LIBCURL_VERSION,
+    __version__,
+)
+
+__all__ = [
+    "Client", "RetryConfig", "CodatError", "ErrorMessage", "SDKError", "TransportError", "Timeout",
+    "get_access_token", "get_company_access_token", "default_client", "__version__",
+]
+
+DEFAULT_SERVER_URL = "https://api.codat.io"
+
+
+class RetryConfig:
+    """Retry policy: exponential backoff as Codat's official SDKs default to.
+
+    The wait before retry n (0-based) is drawn in [i/2, i) where i = min(initial_interval_ms *
+    exponent**n, max_interval_ms). A Retry-After header replaces that wait. No wait ever runs past
+    max_elapsed_ms from the start of the call: when it would, the last answer is raised at once.
+    Retried: connection errors and timeouts (if retry_connection_errors) and the status_codes
+    ("5XX" means 500-599).
+    """
+
+    __slots__ = ("initial_interval_ms", "max_interval_ms", "exponent", "max_elapsed_ms",
+                 "retry_connection_errors", "status_codes")
+
+    def __init__(self, initial_interval_ms=500, max_interval_ms=60000, exponent=1.5,
+                 max_elapsed_ms=3600000, retry_connection_errors=True, status_codes=("408", "429", "5XX")):
+        self.initial_interval_ms = initial_interval_ms
+        self.max_interval_ms = max_interval_ms
+        self.exponent = exponent
+        self.max_elapsed_ms = max_elapsed_ms
+        self.retry_connection_errors = retry_connection_errors
+        self.status_codes = tuple(str(c) for c in status_codes)
+
+    def _astuple(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other):
+        if not isinstance(other, RetryConfig):
+            return NotImplemented
+        return self._astuple() == other._astuple()
+
+    def __hash__(self):
+        return hash(self._astuple())
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"RetryConfig({fields})"
+
+
+def _settle(future, value, is_error):
+    if future.done():  # cancelled meanwhile
+        return
+    if is_error:
+        future.set_exception(value)
+    else:
+        future.set_result(value)
+
+
+_async_clients = None
+
+
+def _close_async_clients():
+    # At exit, stop the I/O threads while the interpreter can still run their callbacks.
+    for client in list(_async_clients or ()):
+        client.close()
+
+
+class Client(_core.Client):
+    __doc__ = _core.Client.__doc__
+
+    def _register_async(self):
+        global _async_clients
+        if _async_clients is None:
+            import atexit
+            import weakref
+            _async_clients = weakref.WeakSet()
+            atexit.register(_close_async_clients)
+        _async_clients.add(self)
+
+    async def _fetch_async(self, endpoint, company_id, options):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def on_done(value, is_error):
+            # Runs on the client's I/O thread (with the GIL): hand the result to the loop's thread.
+            try:
+                loop.call_soon_threadsafe(_settle, future, value, is_error)
+            except RuntimeError:
+                pass  # the loop is closed: nobody is waiting any more
+
+        self._register_async()
+        call_id = self._submit_async(endpoint, company_id, on_done, **options)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._cancel_async(call_id)  # aborts the transfer and frees it
+            raise
+
+    async def get_access_token_async(self, company_id, **options):
+        """Like get_access_token(), awaitable. Many awaits share one libcurl multi handle, driven by one
+        background I/O thread per client; task.cancel() aborts the transfer."""
+        return await self._fetch_async("connection_management", company_id, options)
+
+    async def get_company_access_token_async(self, company_id, **options):
+        """Like get_company_access_token(), awaitable."""
+        return await self._fetch_async("company", company_id, options)
+
+
+_default_lock = _thread.allocate_lock()
+_default = None
+
+
+def default_client():
+    """The module-level client, made on first use from the environment: CODAT_AUTH_HEADER (sent
+    verbatim) or CODAT_API_KEY, and CODAT_SERVER_URL (default https://api.codat.io)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.closed:
+            env = _os.environ
+            auth = env.get("CODAT_AUTH_HEADER") or None
+            key = None if auth else (env.get("CODAT_API_KEY") or None)
+            _default = Client(auth, api_key=key, server_url=env.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL)
+        return _default
+
+
+def get_access_token(company_id, **options):
+    """default_client().get_access_token(company_id, **options)"""
+    return default_client().get_access_token(company_id, **options)
+
+
+def get_company_access_token(company_id, **options):
+    """default_client().get_company_access_token(company_id, **options)"""
+    return default_client().get_company_access_token(company_id, **options)

@@ -1,0 +1,1144 @@
+"""Stand-in Codat Platform API server, for testing code offline.
+
+``StandInServer`` is a small, fast HTTP/1.1 (optionally HTTPS) server that
+imitates the two Codat Platform API endpoints that hand out company access
+tokens.  It runs on its own asyncio event loop in a background daemon thread,
+so it can be used from ordinary synchronous tests.  Only the standard library
+is needed (HTTPS certificates are made with the ``openssl`` command line tool,
+or with the ``cryptography`` package when the tool is missing).
+
+Quick start::
+
+    from codat_platform_c.testing import StandInServer, Reply
+
+    with StandInServer() as srv:                 # listens on 127.0.0.1:<free port>
+        srv.script("acme", Reply(status=503), Reply(status=503))
+        ...  # point your client at srv.url; the first two requests for company
+             # "acme" get 503, later ones succeed
+        assert srv.request_count("acme") == 3
+
+From a shell::
+
+    python -m codat_platform_c.testing --port 8080 [--tls] [--auth-header "Basic abc"]
+    curl -s http://127.0.0.1:8080/companies/acme/accessToken
+    curl -s http://127.0.0.1:8080/companies/status-429/accessToken
+
+Endpoints
+---------
+``GET /companies/{companyId}/connectionManagement/accessToken``
+    (deprecated endpoint; such a token lasts one hour) -> 200
+    ``{"accessToken": "tok-..."}``
+``GET /companies/{companyId}/accessToken``
+    (its replacement) -> 200
+    ``{"accessToken": "tok-...", "expiresIn": 86400, "tokenType": "Bearer"}``
+
+``companyId`` is one percent-encoded path segment.  The server decodes it
+with ``urllib.parse.unquote`` (``a%2Fb`` -> ``a/b``); records keep both the
+raw request target and the decoded company id.  Each default success gets a
+new token, ``tok-<n>-<16 hex digits>``, where n counts up from 1.
+
+Every other path gets 404.  Any method other than GET gets 405 (with
+``Allow: GET``).  Query strings are ignored (but recorded).
+
+Headers on every response
+-------------------------
+``X-Rate-Limit-Limit``
+    the ``rate_limit`` constructor argument (default 1000).
+``X-Rate-Limit-Remaining``
+    a daily counter.  It starts at the limit and goes down by one for each
+    authorised request.  It never goes below 0.  It starts again at the
+    limit at 00:00 UTC and on ``reset()``.
+``X-Rate-Limit-Reset``
+    the next 00:00 UTC, as an HTTP-date (``Tue, 02 Jan 2024 00:00:00 GMT``).
+
+By default the counter only feeds these headers.  With
+``enforce_rate_limit=True``, requests made after it reaches 0 get a 429
+ErrorMessage with ``Retry-After`` (the seconds left until the reset).
+
+JSON responses use ``Content-Type: application/json; charset=utf-8``.  HTTP/1.1
+connections stay open (keep-alive) unless the request says
+``Connection: close``.  HTTP/1.0 connections stay open only when the request
+says ``Connection: keep-alive``.
+
+Errors
+------
+An error reply has a body shaped like Codat's ErrorMessage::
+
+    {"statusCode": 404, "service": "PublicApi", "error": "...",
+     "correlationId": "<32 hex digits>",
+     "validation": {"errors": [], "warnings": []},
+     "canBeRetried": "Unknown", "detailedErrorCode": 0}
+
+Checks are made in this order:
+
+1. With ``auth_header="Basic ..."``, a request whose ``Authorization`` header
+   is not exactly that string gets 401.  It does not use up any of the rate
+   limit.
+2. With ``enforce_rate_limit=True`` and the counter at 0, the request gets
+   429.
+3. Any method other than GET gets 405.
+4. Any unknown path gets 404.
+5. The scripted replies and magic company ids below.
+6. The default success.
+
+Malformed requests get 400.  A request head over 64 KiB gets 431.  A request
+body over 1 MiB gets 413.  An HTTP version other than 1.x gets 505.  All
+four of these close the connection and are not recorded.
+
+Scripting replies
+-----------------
+``srv.script(company_id, *replies)`` adds ``Reply`` objects to the queue for
+that company id (after decoding).  Each request to either token endpoint for
+that company takes the next one.  ``srv.script_default(*replies)`` adds to a
+shared queue.  A company uses the shared queue only when its own queue is
+empty or it has none.  Each token request gets, in this order:
+
+1. the next reply in the company's own queue,
+2. the reply of a magic company id (below),
+3. the next reply in the shared queue,
+4. the default success.
+
+``Reply(status=200, json=None, body=None, content_type=None, headers=None,
+delay_s=0.0, action=None)``:
+
+* ``json=obj``: the body is ``obj`` as JSON, with ``Content-Type:
+  application/json; charset=utf-8``.  Because ``json=None`` means "not
+  given", send a JSON ``null`` with ``body="null",
+  content_type="application/json"``.
+* ``body=bytes|str``: the body is sent as given (str as UTF-8).  The
+  ``content_type`` defaults to ``text/plain; charset=utf-8``.
+* Neither given: status 200 gets the default success with a new token.
+  Status >= 400 gets an ErrorMessage for that status.  Status 204, 304 and
+  1xx get no body.  Any other status gets an empty body.
+* ``content_type``: replaces the Content-Type.
+* ``headers``: extra response headers, for example ``{"Retry-After": "2"}``.
+  A header given here replaces the default header of the same name
+  (case-insensitive), Content-Length included.
+* ``delay_s``: wait this many seconds before answering.  The wait is
+  asynchronous: other connections are served meanwhile.  With
+  ``action="drip"`` it means something else (see below).
+* ``action``:
+
+  ``"silence"``
+      never answer.  Keep reading (and throwing away) whatever the client
+      sends until it closes the connection or the server stops.
+  ``"drop"``
+      after ``delay_s``, close the connection (FIN) without sending anything.
+  ``"reset"``
+      after ``delay_s``, abort the connection with a TCP RST (``SO_LINGER``
+      0, then close).
+  ``"drip"``
+      send the status line and headers (with the true Content-Length) at
+      once.  Then send the body one byte at a time, waiting ``delay_s``
+      seconds before each byte (0.05 s if ``delay_s`` is 0).  The whole body
+      takes ``len(body) * delay_s``.  The connection stays open afterwards.
+  ``"truncate"``
+      after ``delay_s``, send the headers with the true Content-Length but
+      only the first half of the body, then close.  The client gets fewer
+      bytes than Content-Length announced.
+  ``"close_after"``
+      answer normally with ``Connection: close``, then close the connection.
+      The client must open a new connection for its next request.
+
+A redirect is just ``Reply(status=302, headers={"Location": url})``.
+
+Magic company ids (no scripting needed; handy from a shell)
+-----------------------------------------------------------
+``status-NNN``
+    ``Reply(status=NNN)``, for NNN from 100 to 599.  For example
+    ``/companies/status-503/accessToken``.
+``slow-MS``
+    wait MS milliseconds, then succeed (``slow-1500``).
+``silence``
+    never answer.
+``action-drop``, ``action-reset``, ``action-truncate``, ``action-close_after``, ``action-drip``
+    the matching ``Reply(action=...)``.  ``action-drip`` drips the default
+    success at 50 ms per byte.
+
+A company's own script queue comes before its magic.
+
+Inspecting traffic
+------------------
+``srv.requests``
+    a snapshot list of ``RecordedRequest``.  Fields: ``method``,
+    ``raw_path`` (the request target as sent, query included), ``path``
+    (decoded, no query), ``query``, ``company_id`` (decoded, or None),
+    ``endpoint`` (``"connection_management"`` | ``"company"`` | None),
+    ``headers`` (dict with lower-case names), ``body`` (bytes), ``time``
+    (``time.monotonic()`` when the request head had been read) and
+    ``connection_id`` (the number of the TCP connection it came on, from 1).
+``srv.request_count(company_id=None)``
+    the number of recorded requests, for all companies or for one.
+``srv.connections_opened``
+    the number of TCP connections accepted since start or the last
+    ``reset()``.  With TLS a connection counts once its handshake has
+    finished.  Use it to show that keep-alive connections are reused.
+``srv.tokens_issued``
+    a snapshot list of the tokens handed out by default successes.
+``srv.rate_limit_remaining``
+    the current value of the daily counter.
+``srv.errors``
+    internal server errors, as strings.  It should stay empty.
+``srv.reset()``
+    clear the scripts, records, tokens, connection count and errors, and
+    refill the rate-limit counter.  It does not close open connections.
+
+Other attributes
+----------------
+``srv.url``
+    ``http://127.0.0.1:PORT``, or ``https://...`` with ``tls=True``.
+``srv.port`` and ``srv.host``
+    the address the server listens on.
+``srv.ca_path``
+    with ``tls=True``: the path of a PEM CA certificate to give clients as
+    their CA bundle.  The server's own certificate is signed by this CA and
+    names IP:127.0.0.1 and DNS:localhost in its subjectAltName.  Both are
+    made when the server starts, in a temporary directory that ``stop()``
+    removes.  It is None without TLS.
+
+``stop()`` closes every connection at once (silent ones too) and joins the
+thread.  Calling it again does nothing.  ``start()`` returns once the
+server is listening.  The server can also be used as a context manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import dataclasses
+import email.utils
+import http
+import json as _json
+import os
+import re
+import secrets
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from typing import Any, Mapping, NamedTuple, Optional, Union
+
+__all__ = ["StandInServer", "Reply", "RecordedRequest", "serve", "main"]
+
+ACTIONS = frozenset({"silence", "drop", "reset", "drip", "truncate", "close_after"})
+
+MAX_HEAD_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_DRIP_INTERVAL_S = 0.05
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+
+_TOKEN_CHARS = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_VERSION_RE = re.compile(r"^HTTP/(\d)\.(\d)$")
+_MAGIC_STATUS = re.compile(r"^status-(\d{3})$")
+_MAGIC_SLOW = re.compile(r"^slow-(\d{1,9})$")
+
+_ERROR_TEXT = {
+    400: "Bad request: the request could not be understood.",
+    401: "Unauthorized: the credentials you have supplied are invalid or expired.",
+    402: "Payment required.",
+    403: "You are not authorized to perform this action.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    409: "Conflict.",
+    413: "Request body too large.",
+    429: "Too many requests: the daily request quota for this client has been used up.",
+    431: "Request header fields too large.",
+    500: "An unexpected error occurred.",
+    502: "Bad gateway.",
+    503: "Service unavailable.",
+    504: "Gateway timeout.",
+    505: "HTTP version not supported.",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """One scripted answer.  See the module docstring for what each field does."""
+
+    status: int = 200
+    json: Any = None
+    body: Optional[Union[bytes, str]] = None
+    content_type: Optional[str] = None
+    headers: Optional[Mapping[str, str]] = None
+    delay_s: float = 0.0
+    action: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, int) or not 100 <= self.status <= 999:
+            raise ValueError(f"status must be an int from 100 to 999, not {self.status!r}")
+        if self.json is not None and self.body is not None:
+            raise ValueError("give json or body, not both")
+        if self.body is not None and not isinstance(self.body, (bytes, bytearray, str)):
+            raise TypeError("body must be bytes or str")
+        if self.action is not None and self.action not in ACTIONS:
+            raise ValueError(f"action must be one of {sorted(ACTIONS)}, not {self.action!r}")
+        if self.delay_s < 0:
+            raise ValueError("delay_s must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server saw it."""
+
+    method: str
+    raw_path: str
+    path: str
+    query: str
+    company_id: Optional[str]
+    endpoint: Optional[str]
+    headers: dict
+    body: bytes
+    time: float
+    connection_id: int
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _magic_reply(company_id: str) -> Optional[Reply]:
+    if company_id == "silence":
+        return Reply(action="silence")
+    m = _MAGIC_STATUS.match(company_id)
+    if m:
+        status = int(m.group(1))
+        if 100 <= status <= 599:
+            return Reply(status=status)
+        return None
+    m = _MAGIC_SLOW.match(company_id)
+    if m:
+        return Reply(delay_s=int(m.group(1)) / 1000.0)
+    if company_id.startswith("action-"):
+        action = company_id[len("action-"):]
+        if action in ACTIONS:
+            return Reply(action=action)
+    return None
+
+
+def _run_openssl(args: list, cwd: str) -> None:
+    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args[:2])} failed: {proc.stderr.strip()}")
+
+
+def _make_certs_openssl(directory: str) -> tuple:
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _run_openssl(["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                  "-subj", "/CN=codat-platform-c stand-in test CA",
+                  "-addext", "basicConstraints=critical,CA:TRUE",
+                  "-addext", "keyUsage=critical,keyCertSign,cRLSign"], directory)
+    _run_openssl(["req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr",
+                  "-subj", "/CN=localhost"], directory)
+    with open(os.path.join(directory, "server.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=serverAuth\n"
+                "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                "subjectKeyIdentifier=hash\n"
+                "authorityKeyIdentifier=keyid\n")
+    _run_openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                  "-set_serial", str(secrets.randbits(63)), "-days", "2",
+                  "-extfile", "server.ext", "-out", "server.pem"], directory)
+    return tuple(os.path.join(directory, n) for n in ("ca.pem", "server.pem", "server.key"))
+
+
+def _make_certs_cryptography(directory: str) -> tuple:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                            "codat-platform-c stand-in test CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                     key_encipherment=True, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = tuple(os.path.join(directory, n) for n in ("ca.pem", "server.pem", "server.key"))
+    with open(paths[0], "wb") as f:
+        f.write(ca_cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths[1], "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths[2], "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return paths
+
+
+def _make_certs(directory: str) -> tuple:
+    """Return (ca_path, cert_path, key_path), made with openssl or cryptography."""
+    if shutil.which("openssl"):
+        return _make_certs_openssl(directory)
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        raise RuntimeError("tls=True needs the openssl command or the cryptography package")
+    return _make_certs_cryptography(directory)
+
+
+class StandInServer:
+    """Stand-in Codat Platform API server.  See the module docstring."""
+
+    def __init__(self, tls: bool = False, auth_header: Optional[str] = None,
+                 rate_limit: int = 1000, host: str = "127.0.0.1", port: int = 0,
+                 enforce_rate_limit: bool = False) -> None:
+        self.tls = bool(tls)
+        self.auth_header = auth_header
+        self.rate_limit = int(rate_limit)
+        self.enforce_rate_limit = bool(enforce_rate_limit)
+        self.host = host
+        self.port = int(port)
+        self.ca_path: Optional[str] = None
+        self._cert_path: Optional[str] = None
+        self._key_path: Optional[str] = None
+        self._tmpdir: Optional[str] = None
+
+        self._lock = threading.Lock()
+        self._lifecycle = threading.Lock()
+        self._records: list = []
+        self._scripts: dict = {}
+        self._default_script: collections.deque = collections.deque()
+        self._tokens: list = []
+        self._token_counter = 0
+        self._connections_opened = 0
+        self._connection_ids = 0
+        self._errors: list = []
+        self._remaining = self.rate_limit
+        self._day = -1
+        self._reset_value = ""
+
+        self._thread: Optional[threading.Thread] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._server: Optional[asyncio.AbstractServer] = None
+        self._conns: set = set()
+        self._tasks: set = set()
+        self._startup_error: Optional[BaseException] = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> "StandInServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.url if self._thread else "stopped"
+        return f"<StandInServer {state}>"
+
+    @property
+    def url(self) -> str:
+        if self._thread is None:
+            raise RuntimeError("the server is not running")
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    def start(self) -> "StandInServer":
+        with self._lifecycle:
+            if self._thread is not None:
+                raise RuntimeError("the server is already running")
+            ssl_ctx = None
+            if self.tls:
+                self._tmpdir = tempfile.mkdtemp(prefix="codat-standin-")
+                try:
+                    self.ca_path, self._cert_path, self._key_path = _make_certs(self._tmpdir)
+                    ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    ssl_ctx.load_cert_chain(self._cert_path, self._key_path)
+                    ssl_ctx.set_alpn_protocols(["http/1.1"])
+                except BaseException:
+                    self._remove_tmpdir()
+                    raise
+            ready = threading.Event()
+            self._startup_error = None
+            thread = threading.Thread(target=self._run, args=(ready, ssl_ctx),
+                                      name="codat-standin-server", daemon=True)
+            self._thread = thread
+            thread.start()
+            ready.wait()
+            if self._startup_error is not None:
+                thread.join()
+                self._thread = None
+                self._remove_tmpdir()
+                raise self._startup_error
+            return self
+
+    def stop(self) -> None:
+        with self._lifecycle:
+            thread, loop = self._thread, self._loop
+            if thread is None:
+                return
+            if loop is not None:
+                try:
+                    loop.call_soon_threadsafe(loop.stop)
+                except RuntimeError:  # loop already closed
+                    pass
+            thread.join(timeout=10)
+            self._thread = None
+            self._remove_tmpdir()
+
+    def _remove_tmpdir(self) -> None:
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+        self._tmpdir = None
+        self.ca_path = self._cert_path = self._key_path = None
+
+    def _run(self, ready: threading.Event, ssl_ctx: Optional[ssl.SSLContext]) -> None:
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(self._loop_exception)
+        self._loop = loop
+        try:
+            server = loop.run_until_complete(loop.create_server(
+                lambda: _Connection(self), self.host, self.port, ssl=ssl_ctx, backlog=4096,
+                ssl_handshake_timeout=10 if ssl_ctx else None))
+        except BaseException as exc:
+            self._startup_error = exc
+            loop.close()
+            self._loop = None
+            ready.set()
+            return
+        self._server = server
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            try:
+                server.close()
+                for conn in list(self._conns):
+                    conn.closed = True
+                    conn.transport.abort()
+                tasks = list(self._tasks)
+                for task in tasks:
+                    task.cancel()
+                if tasks:
+                    loop.run_until_complete(asyncio.wait(tasks, timeout=2))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                self._conns.clear()
+                self._tasks.clear()
+                self._server = None
+                self._loop = None
+                loop.close()
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, (ConnectionError, ssl.SSLError, OSError, asyncio.CancelledError)):
+            return  # clients going away or failing the TLS handshake: normal in tests
+        with self._lock:
+            self._errors.append(f"{context.get('message')}: {exc!r}")
+
+    # ------------------------------------------------------------ public state
+
+    def script(self, company_id: str, *replies: Reply) -> None:
+        self._check_replies(replies)
+        with self._lock:
+            self._scripts.setdefault(company_id, collections.deque()).extend(replies)
+
+    def script_default(self, *replies: Reply) -> None:
+        self._check_replies(replies)
+        with self._lock:
+            self._default_script.extend(replies)
+
+    @staticmethod
+    def _check_replies(replies: tuple) -> None:
+        for r in replies:
+            if not isinstance(r, Reply):
+                raise TypeError(f"expected Reply, got {type(r).__name__}")
+
+    @property
+    def requests(self) -> list:
+        with self._lock:
+            return list(self._records)
+
+    def request_count(self, company_id: Optional[str] = None) -> int:
+        with self._lock:
+            if company_id is None:
+                return len(self._records)
+            return sum(1 for r in self._records if r.company_id == company_id)
+
+    @property
+    def connections_opened(self) -> int:
+        with self._lock:
+            return self._connections_opened
+
+    @property
+    def tokens_issued(self) -> list:
+        with self._lock:
+            return list(self._tokens)
+
+    @property
+    def rate_limit_remaining(self) -> int:
+        with self._lock:
+            self._roll_day()
+            return self._remaining
+
+    @property
+    def errors(self) -> list:
+        with self._lock:
+            return list(self._errors)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._scripts.clear()
+            self._default_script.clear()
+            self._records.clear()
+            self._tokens.clear()
+            self._errors.clear()
+            self._connections_opened = 0
+            self._remaining = self.rate_limit
+
+    # ------------------------------------------------------------ deciding the answer
+
+    def _roll_day(self) -> None:
+        """Refill the daily counter at 00:00 UTC.  Call with self._lock held."""
+        day = int(time.time() // 86400)
+        if day != self._day:
+            if self._day != -1:
+                self._remaining = self.rate_limit
+            self._day = day
+            self._reset_value = email.utils.formatdate((day + 1) * 86400, usegmt=True)
+
+    def _error_body(self, status: int, message: Optional[str] = None) -> bytes:
+        return _json.dumps({
+            "statusCode": status,
+            "service": "PublicApi",
+            "error": message or _ERROR_TEXT.get(status) or _reason(status),
+            "correlationId": secrets.token_hex(16),
+            "validation": {"errors": [], "warnings": []},
+            "canBeRetried": "Unknown",
+            "detailedErrorCode": 0,
+        }).encode()
+
+    def _issue_token(self, endpoint: str) -> bytes:
+        with self._lock:
+            self._token_counter += 1
+            token = f"tok-{self._token_counter}-{secrets.token_hex(8)}"
+            self._tokens.append(token)
+        if endpoint == "company":
+            return _json.dumps({"accessToken": token, "expiresIn": 86400,
+                                "tokenType": "Bearer"}).encode()
+        return _json.dumps({"accessToken": token}).encode()
+
+    def _rate_state(self, consume: bool) -> tuple:
+        """Return (exhausted, remaining, reset); count the request if consume."""
+        with self._lock:
+            self._roll_day()
+            exhausted = self._remaining <= 0
+            if consume and not exhausted:
+                self._remaining -= 1
+            return exhausted, self._remaining, self._reset_value
+
+    @staticmethod
+    def _build_head(status: int, headers: Any) -> bytes:
+        lines = [f"HTTP/1.1 {status} {_reason(status)}"]
+        lines.extend(f"{k}: {v}" for k, v in headers)
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("latin-1")
+
+    def _bad_request_response(self, status: int, message: str) -> bytes:
+        """The answer to a request that could not be parsed (the connection then closes)."""
+        _, remaining, reset = self._rate_state(consume=False)
+        body = self._error_body(status, message)
+        return self._build_head(status, [
+            ("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body))),
+            ("X-Rate-Limit-Limit", str(self.rate_limit)),
+            ("X-Rate-Limit-Remaining", str(remaining)),
+            ("X-Rate-Limit-Reset", reset), ("Connection", "close")]) + body
+
+    @staticmethod
+    def _route(target: str) -> tuple:
+        """Return (path, query, endpoint, company_id)."""
+        raw, _, query = target.partition("?")
+        path = urllib.parse.unquote(raw)
+        segs = raw.split("/")
+        endpoint = company_id = None
+        if len(segs) >= 4 and segs[1] == "companies" and segs[2]:
+            if len(segs) == 4 and segs[3] == "accessToken":
+                endpoint = "company"
+            elif len(segs) == 5 and segs[3] == "connectionManagement" and segs[4] == "accessToken":
+                endpoint = "connection_management"
+            if endpoint:
+                company_id = urllib.parse.unquote(segs[2])
+        return path, query, endpoint, company_id
+
+    def _choose_reply(self, company_id: str) -> Reply:
+        with self._lock:
+            queue = self._scripts.get(company_id)
+            if queue:
+                return queue.popleft()
+        magic = _magic_reply(company_id)
+        if magic is not None:
+            return magic
+        with self._lock:
+            if self._default_script:
+                return self._default_script.popleft()
+        return _DEFAULT_REPLY
+
+    def _plan(self, conn_id: int, method: str, target: str, version: str, headers: dict,
+              body: bytes, now: float, keep_alive: bool) -> "_Plan":
+        """Record one parsed request and work out the answer to it."""
+        path, query, endpoint, company_id = self._route(target)
+        record = RecordedRequest(method=method, raw_path=target, path=path, query=query,
+                                 company_id=company_id, endpoint=endpoint, headers=headers,
+                                 body=body, time=now, connection_id=conn_id)
+        with self._lock:
+            self._records.append(record)
+
+        authorised = self.auth_header is None or headers.get("authorization") == self.auth_header
+        exhausted, remaining, reset = self._rate_state(consume=authorised)
+        extra: list = []
+        reply: Optional[Reply] = None
+        payload: Optional[bytes]
+        ctype: Optional[str] = JSON_CONTENT_TYPE
+        if not authorised:
+            status, payload = 401, self._error_body(401)
+        elif exhausted and self.enforce_rate_limit:
+            status, payload = 429, self._error_body(429)
+            retry = max(1, (self._day + 1) * 86400 - int(time.time()))
+            extra.append(("Retry-After", str(retry)))
+        elif method != "GET":
+            status, payload = 405, self._error_body(405)
+            extra.append(("Allow", "GET"))
+        elif endpoint is None:
+            status, payload = 404, self._error_body(404)
+        else:
+            reply = self._choose_reply(company_id)
+            status = reply.status
+            if reply.action == "silence":
+                return _Plan("silence", 0.0, b"", b"", False)
+            if reply.json is not None:
+                payload = _json.dumps(reply.json).encode()
+            elif reply.body is not None:
+                payload = reply.body.encode() if isinstance(reply.body, str) else bytes(reply.body)
+                ctype = TEXT_CONTENT_TYPE
+            elif status == 200:
+                payload = self._issue_token(endpoint)
+            elif status >= 400:
+                payload = self._error_body(
+                    status, f"Could not find company with ID '{company_id}'." if status == 404
+                    else None)
+            elif status in (204, 304) or status < 200:
+                payload, ctype = None, None
+            else:
+                payload, ctype = b"", None
+            if reply.content_type is not None:
+                ctype = reply.content_type
+
+        action = reply.action if reply is not None else None
+        delay = reply.delay_s if reply is not None else 0.0
+        if action == "close_after":
+            keep_alive = False
+        hdrs: dict = {}
+        if ctype is not None:
+            hdrs["content-type"] = ("Content-Type", ctype)
+        if payload is not None:
+            hdrs["content-length"] = ("Content-Length", str(len(payload)))
+        hdrs["x-rate-limit-limit"] = ("X-Rate-Limit-Limit", str(self.rate_limit))
+        hdrs["x-rate-limit-remaining"] = ("X-Rate-Limit-Remaining", str(remaining))
+        hdrs["x-rate-limit-reset"] = ("X-Rate-Limit-Reset", reset)
+        for k, v in extra:
+            hdrs[k.lower()] = (k, v)
+        if not keep_alive:
+            hdrs["connection"] = ("Connection", "close")
+        elif version == "HTTP/1.0":
+            hdrs["connection"] = ("Connection", "keep-alive")
+        if reply is not None and reply.headers:
+            for k, v in reply.headers.items():
+                hdrs[k.lower()] = (k, str(v))
+        head = self._build_head(status, hdrs.values())
+        if method == "HEAD" or payload is None:  # a HEAD answer (always a 405 here) has no body
+            payload = b""
+        return _Plan(action, delay, head, payload, keep_alive)
+
+
+class _Plan(NamedTuple):
+    action: Optional[str]
+    delay_s: float
+    head: bytes
+    payload: bytes
+    keep_alive: bool
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection.  Quick answers are written straight from
+    data_received; delayed, dripped and silent ones run as a task, and the
+    connection reads no further requests until that task is done."""
+
+    def __init__(self, server: StandInServer) -> None:
+        self.srv = server
+        self.transport: Any = None
+        self.buf = bytearray()
+        self.conn_id = 0
+        self.busy = False  # a slow answer is in progress
+        self.silenced = False
+        self.closed = False
+        self.eof = False
+        self.paused = False
+        self.sent_continue = False
+        self.tls = False
+        self.task: Optional[asyncio.Task] = None
+
+    # -- asyncio callbacks
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.tls = transport.get_extra_info("sslcontext") is not None
+        srv = self.srv
+        srv._conns.add(self)
+        with srv._lock:
+            srv._connections_opened += 1
+            srv._connection_ids += 1
+            self.conn_id = srv._connection_ids
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self.closed = True
+        self.srv._conns.discard(self)
+        if self.task is not None:
+            self.task.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self.silenced or self.closed:
+            return  # a silenced connection throws away whatever the client sends
+        self.buf += data
+        if self.busy:
+            if not self.paused and len(self.buf) > MAX_HEAD_BYTES + MAX_BODY_BYTES:
+                self.transport.pause_reading()
+                self.paused = True
+            return
+        self._process()
+
+    def eof_received(self) -> Optional[bool]:
+        self.eof = True
+        if self.busy and not self.silenced and not self.tls:
+            return True  # half-closed by the client: finish the pending answer first
+        return None
+
+    # -- request handling
+
+    def _process(self) -> None:
+        try:
+            while not self.closed and not self.busy:
+                try:
+                    request = self._next_request()
+                except _BadRequest as bad:
+                    self.transport.write(self.srv._bad_request_response(bad.status, bad.message))
+                    self._close()
+                    return
+                if request is None:
+                    if self.eof:
+                        self._close()
+                    return
+                self._run(self.srv._plan(self.conn_id, *request))
+        except Exception as exc:  # a bug in this module: note it, drop this connection
+            with self.srv._lock:
+                self.srv._errors.append(repr(exc))
+            self._abort()
+
+    def _next_request(self) -> Optional[tuple]:
+        """Take one complete request off the buffer, or return None if incomplete."""
+        buf = self.buf
+        while buf[:2] == b"\r\n":
+            del buf[:2]
+        end = buf.find(b"\r\n\r\n")
+        if end < 0 or end + 4 > MAX_HEAD_BYTES:
+            if len(buf) > MAX_HEAD_BYTES:
+                raise _BadRequest(431, _ERROR_TEXT[431])
+            return None
+        head_len = end + 4
+        method, target, version, headers = _parse_head(bytes(buf[:head_len]))
+        body_end = self._body_end(headers, head_len)
+        if body_end is None:
+            return None
+        body = bytes(buf[head_len:body_end])
+        if headers.get("transfer-encoding", "").strip().lower() == "chunked":
+            body = _dechunk(body)
+        del buf[:body_end]
+        self.sent_continue = False
+        conn_tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+        if version == "HTTP/1.0":
+            keep_alive = "keep-alive" in conn_tokens
+        else:
+            keep_alive = "close" not in conn_tokens
+        return method, target, version, headers, body, time.monotonic(), keep_alive
+
+    def _body_end(self, headers: dict, start: int) -> Optional[int]:
+        """Where the body that starts at ``start`` ends, or None if not all here yet."""
+        te = headers.get("transfer-encoding", "").strip().lower()
+        cl = headers.get("content-length")
+        if (not te or te == "identity") and cl is None:
+            return start
+        buf = self.buf
+        if te and te != "identity":
+            if te != "chunked":
+                raise _BadRequest(501, "Transfer-Encoding not supported.")
+            pos = start
+            while True:
+                eol = buf.find(b"\r\n", pos)
+                if eol < 0:
+                    if len(buf) - pos > 1024:
+                        raise _BadRequest(400, "Bad request: malformed chunk.")
+                    return self._wait_for_body(headers)
+                try:
+                    size = int(bytes(buf[pos:eol]).split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise _BadRequest(400, "Bad request: malformed chunk size.")
+                if size < 0:
+                    raise _BadRequest(400, "Bad request: malformed chunk size.")
+                if eol - start + size > MAX_BODY_BYTES:
+                    raise _BadRequest(413, _ERROR_TEXT[413])
+                pos = eol + 2
+                if size == 0:
+                    while True:  # trailer lines, then an empty line
+                        eol = buf.find(b"\r\n", pos)
+                        if eol < 0:
+                            if len(buf) - pos > MAX_HEAD_BYTES:
+                                raise _BadRequest(400, "Bad request: malformed chunk trailer.")
+                            return self._wait_for_body(headers)
+                        if eol == pos:
+                            return eol + 2
+                        pos = eol + 2
+                if len(buf) < pos + size + 2:
+                    return self._wait_for_body(headers)
+                if buf[pos + size:pos + size + 2] != b"\r\n":
+                    raise _BadRequest(400, "Bad request: malformed chunk.")
+                pos += size + 2
+        try:
+            length = int(cl)
+        except ValueError:
+            raise _BadRequest(400, "Bad request: malformed Content-Length.")
+        if length < 0:
+            raise _BadRequest(400, "Bad request: malformed Content-Length.")
+        if length > MAX_BODY_BYTES:
+            raise _BadRequest(413, _ERROR_TEXT[413])
+        if len(buf) < start + length:
+            return self._wait_for_body(headers)
+        return start + length
+
+    def _wait_for_body(self, headers: dict) -> None:
+        if not self.sent_continue and headers.get("expect", "").lower() == "100-continue":
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.sent_continue = True
+        return None
+
+    def _run(self, plan: _Plan) -> None:
+        if plan.action == "silence":
+            self.silenced = True
+            self.busy = True
+            self.buf.clear()
+            if self.eof:
+                self._close()
+            return
+        if plan.delay_s > 0 or plan.action == "drip":
+            self.busy = True
+            task = asyncio.get_running_loop().create_task(self._slow(plan))
+            self.task = task
+            self.srv._tasks.add(task)
+            task.add_done_callback(self.srv._tasks.discard)
+            return
+        self._answer(plan)
+
+    def _answer(self, plan: _Plan) -> None:
+        action = plan.action
+        if action == "drop":
+            self._close()
+        elif action == "reset":
+            self._abort(rst=True)
+        elif action == "truncate":
+            self.transport.write(plan.head + plan.payload[: len(plan.payload) // 2])
+            self._close()
+        else:
+            self.transport.write(plan.head + plan.payload)
+            if not plan.keep_alive:
+                self._close()
+
+    async def _slow(self, plan: _Plan) -> None:
+        try:
+            if plan.action == "drip":
+                self.transport.write(plan.head)
+                interval = plan.delay_s or DEFAULT_DRIP_INTERVAL_S
+                for i in range(len(plan.payload)):
+                    await asyncio.sleep(interval)
+                    if self.closed:
+                        return
+                    self.transport.write(plan.payload[i:i + 1])
+                if not plan.keep_alive:
+                    self._close()
+            else:
+                await asyncio.sleep(plan.delay_s)
+                if self.closed:
+                    return
+                self._answer(plan)
+        except asyncio.CancelledError:
+            return
+        finally:
+            self.task = None
+            self.busy = False
+        if self.closed:
+            return
+        if self.paused:
+            self.paused = False
+            self.transport.resume_reading()
+        self._process()
+
+    def _close(self) -> None:
+        self.closed = True
+        self.transport.close()
+
+    def _abort(self, rst: bool = False) -> None:
+        self.closed = True
+        if rst:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+        self.transport.abort()
+
+
+def _parse_head(head: bytes) -> tuple:
+    """Parse a request head (ending in a blank line) into (method, target, version, headers)."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3:
+        raise _BadRequest(400, "Bad request: malformed request line.")
+    method, target, version = parts
+    m = _VERSION_RE.match(version)
+    if not m or not _TOKEN_CHARS.match(method):
+        raise _BadRequest(400, "Bad request: malformed request line.")
+    if m.group(1) != "1":
+        raise _BadRequest(505, _ERROR_TEXT[505])
+    if target.startswith(("http://", "https://")):
+        split = urllib.parse.urlsplit(target)
+        target = (split.path or "/") + (f"?{split.query}" if split.query else "")
+    if not target.startswith("/"):
+        raise _BadRequest(400, "Bad request: malformed request target.")
+    headers: dict = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not _TOKEN_CHARS.match(name):
+            raise _BadRequest(400, "Bad request: malformed header line.")
+        name = name.lower()
+        value = value.strip(" \t")
+        if name in headers:
+            headers[name] = f"{headers[name]}, {value}"
+        else:
+            headers[name] = value
+    return method, target, version, headers
+
+
+def _dechunk(data: bytes) -> bytes:
+    """Join the chunks of an already-checked chunked body."""
+    out = []
+    pos = 0
+    while True:
+        eol = data.index(b"\r\n", pos)
+        size = int(data[pos:eol].split(b";")[0].strip(), 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(data[eol + 2:eol + 2 + size])
+        pos = eol + 2 + size + 2
+
+
+_DEFAULT_REPLY = Reply()
+
+
+# ---------------------------------------------------------------- command line
+
+def serve(host: str = "127.0.0.1", port: int = 8080, tls: bool = False,
+          auth_header: Optional[str] = None, rate_limit: int = 1000) -> None:
+    """Run a stand-in server in the foreground until Ctrl-C, printing its URL."""
+    with StandInServer(tls=tls, auth_header=auth_header, rate_limit=rate_limit,
+                       host=host, port=port) as srv:
+        print(f"Codat stand-in server listening on {srv.url}", flush=True)
+        if srv.ca_path:
+            print(f"CA certificate: {srv.ca_path}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m codat_platform_c.testing",
+        description="Stand-in Codat Platform API server (access-token endpoints).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh test CA")
+    parser.add_argument("--auth-header", default=None,
+                        help='require this exact Authorization header, e.g. "Basic abc"')
+    parser.add_argument("--rate-limit", type=int, default=1000)
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

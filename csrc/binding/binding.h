@@ -1,0 +1,46 @@
+/* binding.h: what the CPython binding's files share. */
+#ifndef CODAT_BINDING_H
+#define CODAT_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "../core/codat.h"
+
+typedef struct {
+    PyTypeObject *client_type;
+    PyObject *CodatError;
+    PyObject *ErrorMessage;
+    PyObject *SDKError;
+    PyObject *TransportError;
+    PyObject *Timeout;
+    char user_agent[256];
+} module_state;
+
+extern PyModuleDef codat_module_def;
+
+static inline module_state *get_module_state(PyObject *module)
+{
+    return (module_state *)PyModule_GetState(module);
+}
+
+/* client_type.c */
+extern PyType_Spec client_type_spec;
+
+/* convert.c */
+/* cJSON value -> new Python object (dict, list, str, int, float, bool, None). */
+PyObject *json_to_python(const cJSON *item);
+/* Raw header block -> dict with lower-case names; repeated names are joined with ", ". */
+PyObject *headers_to_dict(const char *raw, size_t len);
+/* A finished call -> new reference to its value (dict) or, when *is_error is set, to an exception
+ * instance. Returns NULL with an exception set only when the conversion itself failed. */
+PyObject *result_to_python(module_state *st, const codat_result *r, int *is_error);
+/* Raises the exception for a failed result (or returns the value): the blocking calls' tail. */
+PyObject *result_to_return(module_state *st, const codat_result *r);
+/* Reads a RetryConfig-like object (or None) into cfg. Returns 0, or -1 with an exception set. */
+int retry_from_python(PyObject *obj, codat_retry_cfg *cfg);
+/* Checks a company id (str, non-empty, no NUL, bounded) and returns its UTF-8, or NULL with an exception. */
+const char *company_id_utf8(PyObject *obj);
+/* Rejects CR, LF and NUL in a header value. Returns 0, or -1 with ValueError set (naming `what`). */
+int check_header_value(const char *value, Py_ssize_t len, const char *what);
+
+#endif

@@ -1,0 +1,860 @@
+/* client_type.c: the Client heap type. Argument checks and conversions happen with the GIL held; every
+ * transfer and every backoff sleep runs with the GIL released. */
+#include <string.h>
+#include <sys/stat.h>
+#include "binding.h"
+#include <structmember.h>
+
+typedef struct {
+    PyObject_HEAD
+    codat_client *core;
+    PyObject *module;        /* keeps the module state (exception types) alive */
+    PyObject *server_url;    /* str, for repr and the property */
+    PyObject *timeout_ms;    /* int or None */
+    int has_auth;
+    PyObject *weakreflist;
+    PyObject *dict;          /* lets the Python subclass keep its own attributes */
+} ClientObject;
+
+static module_state *client_state(ClientObject *self)
+{
+    return get_module_state(self->module);
+}
+
+/* ---- waiting with the GIL released ---- */
+
+typedef struct {
+    PyThreadState *tstate;   /* our thread state while the GIL is released */
+    PyObject *progress;      /* batch only: callable(done, total) or NULL */
+    int python_error;        /* a hook raised: the exception is pending in tstate */
+} wait_ctx;
+
+/* The core calls this about every 50 ms. Signal handlers only run on the main thread and only with the
+ * GIL, so take it back briefly (as sock_call_ex and _sqlite's progress handler do) and let
+ * PyErr_CheckSignals run them; a KeyboardInterrupt then stays pending and the call unwinds. */
+static int check_interrupt(void *p)
+{
+    wait_ctx *w = p;
+    PyEval_RestoreThread(w->tstate);
+    int rc = PyErr_CheckSignals();
+    w->tstate = PyEval_SaveThread();
+    if (rc < 0) {
+        w->python_error = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int report_progress(void *p, size_t done, size_t total)
+{
+    wait_ctx *w = p;
+    if (!w->progress)
+        return 0;
+    PyEval_RestoreThread(w->tstate);
+    PyObject *r = PyObject_CallFunction(w->progress, "nn", (Py_ssize_t)done, (Py_ssize_t)total);
+    int failed = r == NULL;
+    Py_XDECREF(r);
+    w->tstate = PyEval_SaveThread();
+    if (failed) {
+        w->python_error = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- shared argument handling ---- */
+
+static int check_open(ClientObject *self)
+{
+    if (!self->core || codat_client_is_closed(self->core)) {
+        PyErr_SetString(PyExc_ValueError, "Client is closed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Holds what a call's options point into, so the UTF-8 buffers outlive the call. */
+typedef struct {
+    codat_call_opts opts;
+    codat_retry_cfg retry;
+    PyObject *server_url;          /* owned str */
+    char **header_lines;           /* PyMem_Malloc'd (made and freed with the GIL held) */
+    Py_ssize_t n_headers;
+} call_options;
+
+static void call_options_clear(call_options *co)
+{
+    Py_CLEAR(co->server_url);
+    for (Py_ssize_t i = 0; i < co->n_headers; i++)
+        PyMem_Free(co->header_lines[i]);
+    PyMem_Free(co->header_lines);
+    co->header_lines = NULL;
+    co->n_headers = 0;
+}
+
+static int is_token_char(unsigned char ch)
+{
+    return ch > 0x20 && ch < 0x7f && !strchr("()<>@,;:\\\"/[]?={}", ch);
+}
+
+static int parse_headers(PyObject *mapping, call_options *co)
+{
+    if (mapping == Py_None)
+        return 0;
+    if (!PyDict_Check(mapping)) {
+        PyErr_Format(PyExc_TypeError, "http_headers must be a dict of str to str, not %.100s",
+                     Py_TYPE(mapping)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n = PyDict_GET_SIZE(mapping);
+    co->header_lines = PyMem_Calloc((size_t)n + 1, sizeof(char *));
+    if (!co->header_lines) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(mapping, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key) || !PyUnicode_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "http_headers must be a dict of str to str");
+            return -1;
+        }
+        Py_ssize_t klen, vlen;
+        const char *k = PyUnicode_AsUTF8AndSize(key, &klen);
+        const char *v = k ? PyUnicode_AsUTF8AndSize(value, &vlen) : NULL;
+        if (!v)
+            return -1;
+        if (klen == 0) {
+            PyErr_SetString(PyExc_ValueError, "http_headers: a header name must not be empty");
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < klen; i++) {
+            if (!is_token_char((unsigned char)k[i])) {
+                PyErr_SetString(PyExc_ValueError, "http_headers: a header name may hold only token characters");
+                return -1;
+            }
+        }
+        if (check_header_value(v, vlen, "http_headers values") < 0)
+            return -1;
+        char *line = PyMem_Malloc((size_t)klen + (size_t)vlen + 3);
+        if (!line) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(line, k, (size_t)klen);
+        memcpy(line + klen, ": ", 2);
+        memcpy(line + klen + 2, v, (size_t)vlen + 1);
+        co->header_lines[co->n_headers++] = line;
+    }
+    co->opts.extra_headers = (const char *const *)co->header_lines;
+    return 0;
+}
+
+static int parse_timeout(PyObject *obj, long *out)
+{
+    if (obj == Py_None) {
+        *out = 0;
+        return 0;
+    }
+    if (!PyLong_Check(obj) || PyBool_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "timeout_ms must be an int or None, not %.100s", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    long v = PyLong_AsLong(obj);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (v <= 0) {
+        PyErr_SetString(PyExc_ValueError, "timeout_ms must be a positive number of milliseconds, or None");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_server_url(PyObject *obj, const char **out)
+{
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "server_url must be str, not %.100s", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(obj, &len);
+    if (!s)
+        return -1;
+    char err[128];
+    if ((size_t)len != strlen(s) || codat_check_server_url(s, err, sizeof err) != 0) {
+        PyErr_SetString(PyExc_ValueError, (size_t)len != strlen(s) ? "server_url must not contain NUL" : err);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* Keyword-only options shared by every fetching method. Unknown names raise TypeError. */
+static int parse_call_kwargs(PyObject *const *kwvalues, PyObject *kwnames, call_options *co,
+                             PyObject **extra_names, PyObject **extra_values, int n_extra)
+{
+    codat_call_opts_init(&co->opts);
+    if (!kwnames)
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *value = kwvalues[i];
+        if (PyUnicode_CompareWithASCIIString(name, "timeout_ms") == 0) {
+            if (parse_timeout(value, &co->opts.timeout_ms) < 0)
+                return -1;
+        } else if (PyUnicode_CompareWithASCIIString(name, "retries") == 0) {
+            if (retry_from_python(value, &co->retry) < 0)
+                return -1;
+            co->opts.retry = &co->retry;
+        } else if (PyUnicode_CompareWithASCIIString(name, "server_url") == 0) {
+            if (value != Py_None) {
+                const char *url;
+                if (parse_server_url(value, &url) < 0)
+                    return -1;
+                co->server_url = Py_NewRef(value);
+                co->opts.server_url = url;
+            }
+        } else if (PyUnicode_CompareWithASCIIString(name, "http_headers") == 0) {
+            if (parse_headers(value, co) < 0)
+                return -1;
+        } else {
+            int matched = 0;
+            for (int k = 0; k < n_extra; k++) {
+                if (PyUnicode_CompareWithASCIIString(name, PyUnicode_AsUTF8(extra_names[k])) == 0) {
+                    extra_values[k] = value;
+                    matched = 1;
+                }
+            }
+            if (!matched) {
+                PyErr_Format(PyExc_TypeError, "unexpected keyword argument '%U'", name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- fetching one token ---- */
+
+static PyObject *fetch_one(ClientObject *self, codat_endpoint which, const char *method_name,
+                           PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError, "%s() takes exactly one positional argument (company_id) (%zd given)",
+                     method_name, nargs);
+        return NULL;
+    }
+    if (check_open(self) < 0)
+        return NULL;
+    const char *company_id = company_id_utf8(args[0]);
+    if (!company_id)
+        return NULL;
+    call_options co;
+    memset(&co, 0, sizeof co);
+    if (parse_call_kwargs(args + nargs, kwnames, &co, NULL, NULL, 0) < 0) {
+        call_options_clear(&co);
+        return NULL;
+    }
+    codat_result result;
+    wait_ctx w = {0};
+    w.tstate = PyEval_SaveThread();
+    codat_get_token(self->core, which, company_id, &co.opts, check_interrupt, &w, &result);
+    PyEval_RestoreThread(w.tstate);
+    PyObject *ret = NULL;
+    if (!w.python_error)
+        ret = result_to_return(client_state(self), &result);
+    codat_result_clear(&result);
+    call_options_clear(&co);
+    return ret;
+}
+
+static PyObject *Client_get_access_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                         PyObject *kwnames)
+{
+    return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
+}
+
+static PyObject *Client_get_company_access_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                                 PyObject *kwnames)
+{
+    return fetch_one(self, CODAT_EP_COMPANY, "get_company_access_token", args, nargs, kwnames);
+}
+
+/* ---- batch ---- */
+
+static int parse_endpoint(PyObject *obj, codat_endpoint *out)
+{
+    if (!obj)
+        return 0;
+    if (PyUnicode_Check(obj) && PyUnicode_CompareWithASCIIString(obj, "connection_management") == 0)
+        *out = CODAT_EP_CONNECTION_MANAGEMENT;
+    else if (PyUnicode_Check(obj) && PyUnicode_CompareWithASCIIString(obj, "company") == 0)
+        *out = CODAT_EP_COMPANY;
+    else {
+        PyErr_SetString(PyExc_ValueError, "endpoint must be \"connection_management\" or \"company\"");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                          PyObject *kwnames)
+{
+    if (nargs != 1) {
+        PyErr_SetString(PyExc_TypeError, "get_access_tokens() takes exactly one positional argument (company_ids)");
+        return NULL;
+    }
+    if (check_open(self) < 0)
+        return NULL;
+    PyObject *names[3] = {NULL, NULL, NULL};
+    PyObject *values[3] = {NULL, NULL, NULL};
+    names[0] = PyUnicode_InternFromString("concurrency");
+    names[1] = PyUnicode_InternFromString("endpoint");
+    names[2] = PyUnicode_InternFromString("progress");
+    PyObject *ret = NULL, *unique = NULL, *seq = NULL;
+    const char **ids = NULL;
+    codat_result *results = NULL;
+    Py_ssize_t n = 0;
+    call_options co;
+    memset(&co, 0, sizeof co);
+    if (!names[0] || !names[1] || !names[2])
+        goto done;
+    if (parse_call_kwargs(args + nargs, kwnames, &co, names, values, 3) < 0)
+        goto done;
+    long concurrency = 16;
+    if (values[0]) {
+        if (!PyLong_Check(values[0]) || PyBool_Check(values[0])) {
+            PyErr_SetString(PyExc_TypeError, "concurrency must be an int");
+            goto done;
+        }
+        concurrency = PyLong_AsLong(values[0]);
+        if (concurrency == -1 && PyErr_Occurred())
+            goto done;
+        if (concurrency < 1 || concurrency > 1024) {
+            PyErr_SetString(PyExc_ValueError, "concurrency must be between 1 and 1024");
+            goto done;
+        }
+    }
+    codat_endpoint which = CODAT_EP_CONNECTION_MANAGEMENT;
+    if (parse_endpoint(values[1], &which) < 0)
+        goto done;
+    PyObject *progress = values[2] && values[2] != Py_None ? values[2] : NULL;
+    if (progress && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be callable(done, total) or None");
+        goto done;
+    }
+    if (PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "company_ids must be an iterable of str, not a single str");
+        goto done;
+    }
+    seq = PySequence_Fast(args[0], "company_ids must be an iterable of str");
+    if (!seq)
+        goto done;
+    /* Duplicates are fetched once: a dict keeps the first-seen order. */
+    unique = PyDict_New();
+    if (!unique)
+        goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (!company_id_utf8(item) || PyDict_SetItem(unique, item, Py_None) < 0)
+            goto done;
+    }
+    n = PyDict_GET_SIZE(unique);
+    ids = PyMem_Calloc((size_t)n + 1, sizeof *ids);
+    results = PyMem_RawCalloc((size_t)n + 1, sizeof *results); /* filled with the GIL released */
+    if (!ids || !results) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *key, *val;
+    while (PyDict_Next(unique, &pos, &key, &val))
+        ids[i++] = PyUnicode_AsUTF8(key); /* cached by company_id_utf8 above */
+    wait_ctx w = {0};
+    w.progress = progress;
+    w.tstate = PyEval_SaveThread();
+    codat_get_tokens(self->core, which, ids, (size_t)n, (int)concurrency, &co.opts, check_interrupt,
+                     report_progress, &w, results);
+    PyEval_RestoreThread(w.tstate);
+    if (w.python_error)
+        goto done;
+    ret = PyDict_New();
+    if (!ret)
+        goto done;
+    pos = 0;
+    i = 0;
+    while (PyDict_Next(unique, &pos, &key, &val)) {
+        int is_error;
+        PyObject *value = result_to_python(client_state(self), &results[i++], &is_error);
+        if (!value || PyDict_SetItem(ret, key, value) < 0) {
+            Py_XDECREF(value);
+            Py_CLEAR(ret);
+            goto done;
+        }
+        Py_DECREF(value);
+    }
+done:
+    if (results)
+        for (Py_ssize_t k = 0; k < n; k++)
+            codat_result_clear(&results[k]);
+    PyMem_RawFree(results);
+    PyMem_Free(ids);
+    Py_XDECREF(unique);
+    Py_XDECREF(seq);
+    for (int k = 0; k < 3; k++)
+        Py_XDECREF(names[k]);
+    call_options_clear(&co);
+    return ret;
+}
+
+/* ---- asynchronous calls (the Python layer wraps these in asyncio futures) ---- */
+
+typedef struct {
+    PyObject *callback;      /* callable(value, is_error) */
+    PyObject *client;        /* keeps the client, and through it the core and module, alive */
+} async_ctx;
+
+/* Runs on the client's I/O thread, which holds no Python state of its own: PyGILState_Ensure gives it
+ * one for the duration. */
+static void async_done(void *p, codat_result *r)
+{
+    async_ctx *ctx = p;
+    PyGILState_STATE g = PyGILState_Ensure();
+    ClientObject *self = (ClientObject *)ctx->client;
+    int is_error = 1;
+    PyObject *value = result_to_python(client_state(self), r, &is_error);
+    codat_result_clear(r);
+    free(r);
+    if (!value) {
+        /* The conversion failed: hand the failure itself to the waiter. */
+        PyObject *type, *exc, *tb;
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        value = exc;
+        is_error = 1;
+    }
+    PyObject *res = value ? PyObject_CallFunction(ctx->callback, "Oi", value, is_error) : NULL;
+    if (!res)
+        PyErr_WriteUnraisable(ctx->callback);
+    Py_XDECREF(res);
+    Py_XDECREF(value);
+    Py_DECREF(ctx->callback);
+    Py_DECREF(ctx->client);
+    PyMem_RawFree(ctx);
+    PyGILState_Release(g);
+}
+
+static PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                     PyObject *kwnames)
+{
+    /* _submit_async(endpoint, company_id, callback, **options) -> call id */
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "_submit_async(endpoint, company_id, callback, **options)");
+        return NULL;
+    }
+    if (check_open(self) < 0)
+        return NULL;
+    codat_endpoint which;
+    if (parse_endpoint(args[0], &which) < 0)
+        return NULL;
+    const char *company_id = company_id_utf8(args[1]);
+    if (!company_id)
+        return NULL;
+    if (!PyCallable_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "callback must be callable");
+        return NULL;
+    }
+    call_options co;
+    memset(&co, 0, sizeof co);
+    if (parse_call_kwargs(args + nargs, kwnames, &co, NULL, NULL, 0) < 0) {
+        call_options_clear(&co);
+        return NULL;
+    }
+    async_ctx *ctx = PyMem_RawMalloc(sizeof *ctx);
+    if (!ctx) {
+        call_options_clear(&co);
+        return PyErr_NoMemory();
+    }
+    ctx->callback = Py_NewRef(args[2]);
+    ctx->client = Py_NewRef((PyObject *)self);
+    char err[128] = "";
+    unsigned long long id;
+    /* Submitting takes the client's lock, which the I/O thread holds only briefly and never while waiting
+     * for the GIL; still, release the GIL first ("release the GIL, then take the C lock"). */
+    Py_BEGIN_ALLOW_THREADS
+    id = codat_get_token_async(self->core, which, company_id, &co.opts, async_done, ctx, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    call_options_clear(&co);
+    if (id == 0) {
+        Py_DECREF(ctx->callback);
+        Py_DECREF(ctx->client);
+        PyMem_RawFree(ctx);
+        PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
+        return NULL;
+    }
+    return PyLong_FromUnsignedLongLong(id);
+}
+
+static PyObject *Client_cancel_async(ClientObject *self, PyObject *arg)
+{
+    unsigned long long id = PyLong_AsUnsignedLongLong(arg);
+    if (id == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    if (self->core) {
+        Py_BEGIN_ALLOW_THREADS
+        codat_async_cancel(self->core, id);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- life cycle ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* "Basic " + base64(key), in PyMem memory the caller frees (after wiping). */
+static char *basic_auth_from_key(const char *key, size_t len)
+{
+    size_t out_len = 6 + 4 * ((len + 2) / 3);
+    char *out = PyMem_Malloc(out_len + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, "Basic ", 6);
+    char *p = out + 6;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned char)key[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned char)key[i + 1] << 8;
+        if (i + 2 < len)
+            v |= (unsigned char)key[i + 2];
+        *p++ = b64[(v >> 18) & 63];
+        *p++ = b64[(v >> 12) & 63];
+        *p++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+        *p++ = i + 2 < len ? b64[v & 63] : '=';
+    }
+    *p = '\0';
+    return out;
+}
+
+static int is_loopback_http(const char *url)
+{
+    if (strncmp(url, "http://", 7) != 0)
+        return 1; /* https: nothing to warn about */
+    const char *host = url + 7;
+    static const char *const loopback[] = {"127.", "localhost:", "localhost/", "[::1]"};
+    for (size_t i = 0; i < sizeof loopback / sizeof *loopback; i++)
+        if (strncmp(host, loopback[i], strlen(loopback[i])) == 0)
+            return 1;
+    return strcmp(host, "localhost") == 0;
+}
+
+static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"auth_header", "api_key", "server_url", "timeout_ms", "retries", "verify",
+                             "max_body_bytes", NULL};
+    PyObject *auth = Py_None, *api_key = Py_None, *server_url = NULL, *timeout = Py_None;
+    PyObject *retries = NULL, *verify = Py_True, *max_body = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$OOOOOO:Client", kwlist, &auth, &api_key, &server_url,
+                                     &timeout, &retries, &verify, &max_body))
+        return -1;
+    if (self->core) {
+        PyErr_SetString(PyExc_RuntimeError, "Client is already initialised");
+        return -1;
+    }
+    PyObject *module = PyType_GetModuleByDef(Py_TYPE(self), &codat_module_def);
+    if (!module)
+        return -1;
+    module_state *st = get_module_state(module);
+
+    codat_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.user_agent = st->user_agent;
+    char *auth_owned = NULL;
+    size_t auth_owned_len = 0;
+    int rc = -1;
+
+    if (auth != Py_None && api_key != Py_None) {
+        PyErr_SetString(PyExc_ValueError, "give auth_header or api_key, not both");
+        return -1;
+    }
+    if (auth != Py_None) {
+        if (!PyUnicode_Check(auth)) {
+            PyErr_Format(PyExc_TypeError, "auth_header must be str, not %.100s", Py_TYPE(auth)->tp_name);
+            return -1;
+        }
+        Py_ssize_t len;
+        cfg.auth_header = PyUnicode_AsUTF8AndSize(auth, &len);
+        if (!cfg.auth_header || check_header_value(cfg.auth_header, len, "auth_header") < 0)
+            return -1;
+        if (len == 0) {
+            PyErr_SetString(PyExc_ValueError, "auth_header must not be empty");
+            return -1;
+        }
+    } else if (api_key != Py_None) {
+        if (!PyUnicode_Check(api_key)) {
+            PyErr_Format(PyExc_TypeError, "api_key must be str, not %.100s", Py_TYPE(api_key)->tp_name);
+            return -1;
+        }
+        Py_ssize_t len;
+        const char *key = PyUnicode_AsUTF8AndSize(api_key, &len);
+        if (!key || check_header_value(key, len, "api_key") < 0)
+            return -1;
+        if (len == 0) {
+            PyErr_SetString(PyExc_ValueError, "api_key must not be empty");
+            return -1;
+        }
+        auth_owned = basic_auth_from_key(key, (size_t)len);
+        if (!auth_owned) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        auth_owned_len = strlen(auth_owned);
+        cfg.auth_header = auth_owned;
+    }
+
+    PyObject *url_obj = server_url ? Py_NewRef(server_url) : PyUnicode_FromString("https://api.codat.io");
+    if (!url_obj || parse_server_url(url_obj, &cfg.server_url) < 0)
+        goto out;
+    if (parse_timeout(timeout, &cfg.timeout_ms) < 0)
+        goto out;
+    if (retries) {
+        if (retry_from_python(retries, &cfg.retry) < 0)
+            goto out;
+    } else {
+        codat_retry_defaults(&cfg.retry);
+    }
+    if (PyBool_Check(verify)) {
+        cfg.verify = verify == Py_True;
+    } else if (PyUnicode_Check(verify)) {
+        cfg.verify = 1;
+        cfg.ca_bundle = PyUnicode_AsUTF8(verify);
+        if (!cfg.ca_bundle)
+            goto out;
+        struct stat sb;
+        if (stat(cfg.ca_bundle, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file", verify);
+            goto out;
+        }
+    } else {
+        PyErr_Format(PyExc_TypeError, "verify must be True, False or a CA bundle path, not %.100s",
+                     Py_TYPE(verify)->tp_name);
+        goto out;
+    }
+    if (max_body && max_body != Py_None) {
+        if (!PyLong_Check(max_body) || PyBool_Check(max_body)) {
+            PyErr_SetString(PyExc_TypeError, "max_body_bytes must be an int");
+            goto out;
+        }
+        Py_ssize_t mb = PyLong_AsSsize_t(max_body);
+        if (mb == -1 && PyErr_Occurred())
+            goto out;
+        if (mb < 1024) {
+            PyErr_SetString(PyExc_ValueError, "max_body_bytes must be at least 1024");
+            goto out;
+        }
+        cfg.max_body_bytes = (size_t)mb;
+    }
+    if (!is_loopback_http(cfg.server_url) && cfg.auth_header &&
+        PyErr_WarnEx(PyExc_UserWarning,
+                     "server_url uses plain http:// to a non-loopback host: the auth header would travel "
+                     "unencrypted", 1) < 0)
+        goto out;
+
+    char err[256] = "";
+    self->core = codat_client_new(&cfg, err, sizeof err);
+    if (!self->core) {
+        PyErr_SetString(PyExc_ValueError, err[0] ? err : "could not create the client");
+        goto out;
+    }
+    self->module = Py_NewRef(module);
+    self->server_url = Py_NewRef(url_obj);
+    self->timeout_ms = Py_NewRef(timeout);
+    self->has_auth = cfg.auth_header != NULL;
+    rc = 0;
+out:
+    Py_XDECREF(url_obj);
+    if (auth_owned) {
+        memset(auth_owned, 0, auth_owned_len);
+        PyMem_Free(auth_owned);
+    }
+    return rc;
+}
+
+static void close_core(ClientObject *self)
+{
+    if (!self->core)
+        return;
+    /* Joining the I/O thread may wait for a callback that needs the GIL: release it first. */
+    Py_BEGIN_ALLOW_THREADS
+    codat_client_close(self->core);
+    Py_END_ALLOW_THREADS
+}
+
+static PyObject *Client_close(ClientObject *self, PyObject *Py_UNUSED(ignored))
+{
+    close_core(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Client_enter(ClientObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (check_open(self) < 0)
+        return NULL;
+    return Py_NewRef((PyObject *)self);
+}
+
+static PyObject *Client_exit(ClientObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)args;
+    (void)nargs;
+    close_core(self);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *Client_repr(ClientObject *self)
+{
+    /* Never the auth header: only whether there is one. */
+    if (!self->core)
+        return PyUnicode_FromFormat("<%s (uninitialised)>", Py_TYPE(self)->tp_name);
+    return PyUnicode_FromFormat("<%s server_url=%R auth=%s timeout_ms=%R%s>", Py_TYPE(self)->tp_name,
+                                self->server_url, self->has_auth ? "'<redacted>'" : "None", self->timeout_ms,
+                                codat_client_is_closed(self->core) ? " closed" : "");
+}
+
+static PyObject *Client_get_rate_limit(ClientObject *self, void *Py_UNUSED(closure))
+{
+    if (!self->core)
+        Py_RETURN_NONE;
+    codat_rate_limit rl;
+    codat_client_rate_limit(self->core, &rl);
+    if (!rl.known)
+        Py_RETURN_NONE;
+    return Py_BuildValue("{s:N,s:N,s:N}",
+                         "limit", rl.limit >= 0 ? PyLong_FromLong(rl.limit) : Py_NewRef(Py_None),
+                         "remaining", rl.remaining >= 0 ? PyLong_FromLong(rl.remaining) : Py_NewRef(Py_None),
+                         "reset", rl.reset[0] ? PyUnicode_FromString(rl.reset) : Py_NewRef(Py_None));
+}
+
+static PyObject *Client_get_server_url(ClientObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->server_url ? self->server_url : Py_None);
+}
+
+static PyObject *Client_get_closed(ClientObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(!self->core || codat_client_is_closed(self->core));
+}
+
+static int Client_traverse(ClientObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->module);
+    Py_VISIT(self->dict);
+    return 0;
+}
+
+static int Client_clear(ClientObject *self)
+{
+    Py_CLEAR(self->module);
+    Py_CLEAR(self->dict);
+    return 0;
+}
+
+static void Client_dealloc(ClientObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    if (self->core) {
+        /* No call is in flight: each holds a reference to self. */
+        close_core(self);
+        codat_client_free(self->core);
+        self->core = NULL;
+    }
+    Py_CLEAR(self->server_url);
+    Py_CLEAR(self->timeout_ms);
+    Client_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+PyDoc_STRVAR(get_access_token_doc,
+"get_access_token(company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
+"GET /companies/{company_id}/connectionManagement/accessToken and return the JSON object, e.g.\n"
+"{'accessToken': '...'} (valid one hour, for this company only). Codat has deprecated this endpoint in\n"
+"favour of get_company_access_token(). The GIL is released for the whole call, retries included.\n"
+"Raises ErrorMessage, SDKError, TransportError or Timeout.");
+PyDoc_STRVAR(get_company_access_token_doc,
+"get_company_access_token(company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
+"GET /companies/{company_id}/accessToken and return {'accessToken', 'expiresIn', 'tokenType'}\n"
+"(valid one day). Same options and errors as get_access_token().");
+PyDoc_STRVAR(get_access_tokens_doc,
+"get_access_tokens(company_ids, /, *, concurrency=16, endpoint='connection_management', progress=None,\n"
+"                  timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
+"Fetch tokens for many companies at once on one libcurl multi handle (GIL released throughout).\n"
+"Returns {company_id: token dict or the exception that company's call raised}; duplicates are fetched\n"
+"once. endpoint='company' uses /companies/{id}/accessToken. progress(done, total) is called with the\n"
+"GIL held about every 100 ms and at the end. Ctrl-C cancels the whole batch.");
+PyDoc_STRVAR(close_doc, "close()\n\nFree pooled connections and stop the I/O thread. Later calls raise ValueError.");
+
+static PyMethodDef Client_methods[] = {
+    {"get_access_token", (PyCFunction)(void (*)(void))Client_get_access_token, METH_FASTCALL | METH_KEYWORDS,
+     get_access_token_doc},
+    {"get_company_access_token", (PyCFunction)(void (*)(void))Client_get_company_access_token,
+     METH_FASTCALL | METH_KEYWORDS, get_company_access_token_doc},
+    {"get_access_tokens", (PyCFunction)(void (*)(void))Client_get_access_tokens, METH_FASTCALL | METH_KEYWORDS,
+     get_access_tokens_doc},
+    {"_submit_async", (PyCFunction)(void (*)(void))Client_submit_async, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"_cancel_async", (PyCFunction)Client_cancel_async, METH_O, NULL},
+    {"close", (PyCFunction)Client_close, METH_NOARGS, close_doc},
+    {"__enter__", (PyCFunction)Client_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))Client_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Client_getset[] = {
+    {"rate_limit", (getter)Client_get_rate_limit, NULL,
+     "The latest X-Rate-Limit-Limit/Remaining/Reset figures as a dict, or None before any response.", NULL},
+    {"server_url", (getter)Client_get_server_url, NULL, "The server this client talks to.", NULL},
+    {"closed", (getter)Client_get_closed, NULL, "True once close() ran.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef Client_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakreflist), READONLY, NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(ClientObject, dict), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(Client_doc,
+"Client(auth_header=None, *, api_key=None, server_url='https://api.codat.io', timeout_ms=None,\n"
+"       retries=RetryConfig(), verify=True, max_body_bytes=4194304)\n\n"
+"A thread-safe Codat Platform API client for access tokens, backed by libcurl. auth_header is sent\n"
+"verbatim as Authorization (e.g. 'Basic BASE64(API_KEY)'); api_key builds that header for you.\n"
+"timeout_ms bounds each attempt (None: no limit). retries=None disables retries. verify may be a CA\n"
+"bundle path. Connections are kept alive and reused; close() (or a with block) frees them.");
+
+static PyType_Slot client_slots[] = {
+    {Py_tp_doc, (void *)Client_doc},
+    {Py_tp_init, Client_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, Client_dealloc},
+    {Py_tp_traverse, Client_traverse},
+    {Py_tp_clear, Client_clear},
+    {Py_tp_repr, Client_repr},
+    {Py_tp_methods, Client_methods},
+    {Py_tp_getset, Client_getset},
+    {Py_tp_members, Client_members},
+    {0, NULL},
+};
+
+PyType_Spec client_type_spec = {
+    .name = "codat_platform_c._core.Client",
+    .basicsize = sizeof(ClientObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = client_slots,
+};

@@ -1,0 +1,477 @@
+/* client.c: the client object, its pool of engines, the share handle, fork safety and the public calls. */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* ---- process-wide state ---- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_init_rc = -1;
+/* Bumped in a forked child: every client compares it with its own generation before touching its
+ * handles, and abandons them (without closing the parent's connections) when they differ. */
+static volatile unsigned fork_generation_counter = 0;
+
+static void on_fork_child(void)
+{
+    fork_generation_counter++;
+}
+
+static void global_init_once(void)
+{
+    global_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+int codat_global_init(void)
+{
+    pthread_once(&global_once, global_init_once);
+    return global_init_rc;
+}
+
+unsigned codat_fork_generation(void)
+{
+    return fork_generation_counter;
+}
+
+/* ---- share handle: DNS cache and TLS sessions, never live connections ---- */
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userptr)
+{
+    (void)h;
+    (void)access;
+    codat_client *c = userptr;
+    pthread_mutex_lock(&c->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *userptr)
+{
+    (void)h;
+    codat_client *c = userptr;
+    pthread_mutex_unlock(&c->share_locks[data]);
+}
+
+static int share_setup(codat_client *c)
+{
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&c->share_locks[i], NULL);
+    c->share = curl_share_init();
+    if (!c->share)
+        return -1;
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return 0;
+}
+
+/* ---- engines ---- */
+
+codat_engine *engine_new(codat_client *c)
+{
+    codat_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->client = c;
+    e->multi = curl_multi_init();
+    if (!e->multi) {
+        free(e);
+        return NULL;
+    }
+    /* HTTP/2 multiplexing where the server offers it (the default), and no cap on connections: the
+     * callers' concurrency bounds it. */
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    e->rng = (uint64_t)(uintptr_t)e ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(codat_now_ms() * 1000.0);
+    if (!e->rng)
+        e->rng = 0x9E3779B97F4A7C15ULL;
+    return e;
+}
+
+void engine_free(codat_engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->n_idle_easy; i++)
+        curl_easy_cleanup(e->idle_easy[i]);
+    curl_multi_cleanup(e->multi);
+    free(e);
+}
+
+/* In a forked child the parent's handles hold the parent's sockets and TLS state, and the pool's mutex
+ * may have been held by a thread that does not exist here. Start over: fresh locks and share handle; the
+ * old handles are dropped without cleanup, since cleanup would talk on the parent's connections. */
+static void after_fork_reset(codat_client *c)
+{
+    pthread_mutex_init(&c->lock, NULL);
+    c->idle_engines = NULL;
+    c->n_idle_engines = 0;
+    c->io_started = 0;
+    c->io_engine = NULL;
+    c->io_incoming = NULL;
+    c->io_stop = 0;
+    c->io_cancels = NULL; /* the parent's array is leaked like its handles */
+    c->io_n_cancels = c->io_cap_cancels = 0;
+    share_setup(c);
+    c->fork_generation = codat_fork_generation();
+}
+
+static void check_fork(codat_client *c)
+{
+    if (c->fork_generation != codat_fork_generation())
+        after_fork_reset(c);
+}
+
+codat_engine *engine_acquire(codat_client *c)
+{
+    check_fork(c);
+    pthread_mutex_lock(&c->lock);
+    codat_engine *e = c->idle_engines;
+    if (e) {
+        c->idle_engines = e->next;
+        c->n_idle_engines--;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!e)
+        e = engine_new(c);
+    return e;
+}
+
+void engine_release(codat_client *c, codat_engine *e)
+{
+    if (c->fork_generation != codat_fork_generation())
+        return; /* forked mid-call: this engine belongs to the parent */
+    pthread_mutex_lock(&c->lock);
+    if (!c->closed && c->n_idle_engines < CODAT_MAX_IDLE_ENGINES) {
+        e->next = c->idle_engines;
+        c->idle_engines = e;
+        c->n_idle_engines++;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    engine_free(e);
+}
+
+void client_note_rate_limit(codat_client *c, const codat_job *job)
+{
+    pthread_mutex_lock(&c->lock);
+    c->rate_limit.known = 1;
+    c->rate_limit.limit = job->rl_limit;
+    c->rate_limit.remaining = job->rl_remaining;
+    snprintf(c->rate_limit.reset, sizeof c->rate_limit.reset, "%s", job->rl_reset);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void codat_client_rate_limit(codat_client *c, codat_rate_limit *out)
+{
+    check_fork(c);
+    pthread_mutex_lock(&c->lock);
+    *out = c->rate_limit;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- the client ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+void codat_call_opts_init(codat_call_opts *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->timeout_ms = -1;
+}
+
+void codat_result_init(codat_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->retry_after_s = -1;
+}
+
+void codat_result_clear(codat_result *r)
+{
+    free(r->body);
+    free(r->headers);
+    if (r->json)
+        cJSON_Delete(r->json);
+    codat_result_init(r);
+}
+
+codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen)
+{
+    if (codat_global_init() != 0) {
+        set_err(err, errlen, "libcurl failed to initialise");
+        return NULL;
+    }
+    if (!cfg->server_url || codat_check_server_url(cfg->server_url, err, errlen) != 0)
+        return NULL;
+    codat_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    c->fork_generation = codat_fork_generation();
+    c->server_url = strdup(cfg->server_url);
+    c->auth_header = dup_or_null(cfg->auth_header);
+    c->ca_bundle = dup_or_null(cfg->ca_bundle);
+    c->user_agent = strdup(cfg->user_agent ? cfg->user_agent : "codat-platform-c");
+    c->verify = cfg->verify;
+    c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 0;
+    c->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : CODAT_DEFAULT_MAX_BODY;
+    c->retry = cfg->retry;
+    c->rate_limit.limit = c->rate_limit.remaining = -1;
+    int ok = c->server_url && c->user_agent && (!cfg->auth_header || c->auth_header) &&
+             (!cfg->ca_bundle || c->ca_bundle) && share_setup(c) == 0;
+    if (ok && cfg->auth_header) {
+        size_t n = strlen("Authorization: ") + strlen(cfg->auth_header) + 1;
+        char *line = malloc(n);
+        if (line) {
+            snprintf(line, n, "Authorization: %s", cfg->auth_header);
+            c->base_headers = curl_slist_append(c->base_headers, line);
+            /* the line holds the secret: wipe our copy (curl_slist_append made its own) */
+            memset(line, 0, n);
+            free(line);
+        }
+        ok = c->base_headers != NULL;
+    }
+    if (ok) {
+        struct curl_slist *h = curl_slist_append(c->base_headers, "Accept: application/json");
+        ok = h != NULL;
+        if (h)
+            c->base_headers = h;
+    }
+    if (!ok) {
+        set_err(err, errlen, "out of memory");
+        codat_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int codat_client_is_closed(const codat_client *c)
+{
+    return c->closed;
+}
+
+static void stop_io_thread(codat_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int started = c->io_started;
+    if (started)
+        c->io_stop = 1;
+    pthread_mutex_unlock(&c->lock);
+    if (!started)
+        return;
+    curl_multi_wakeup(c->io_engine->multi);
+    pthread_join(c->io_thread, NULL);
+    engine_free(c->io_engine);
+    pthread_mutex_lock(&c->lock);
+    c->io_engine = NULL;
+    c->io_started = 0;
+    c->io_stop = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void codat_client_close(codat_client *c)
+{
+    check_fork(c);
+    stop_io_thread(c);
+    pthread_mutex_lock(&c->lock);
+    c->closed = 1;
+    codat_engine *e = c->idle_engines;
+    c->idle_engines = NULL;
+    c->n_idle_engines = 0;
+    pthread_mutex_unlock(&c->lock);
+    while (e) {
+        codat_engine *next = e->next;
+        engine_free(e);
+        e = next;
+    }
+}
+
+void codat_client_free(codat_client *c)
+{
+    if (!c)
+        return;
+    if (c->fork_generation == codat_fork_generation()) {
+        codat_client_close(c);
+        if (c->share)
+            curl_share_cleanup(c->share);
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&c->share_locks[i]);
+        pthread_mutex_destroy(&c->lock);
+    }
+    /* else: a forked child freeing a parent's client: leak the handles rather than touch them. */
+    curl_slist_free_all(c->base_headers);
+    free(c->server_url);
+    if (c->auth_header) {
+        memset(c->auth_header, 0, strlen(c->auth_header));
+        free(c->auth_header);
+    }
+    free(c->ca_bundle);
+    free(c->user_agent);
+    free(c->io_cancels);
+    free(c);
+}
+
+static codat_outcome bad_input(codat_result *out, const char *msg)
+{
+    out->outcome = CODAT_BAD_INPUT;
+    snprintf(out->message, sizeof out->message, "%s", msg);
+    return out->outcome;
+}
+
+codat_outcome codat_get_token(codat_client *c, codat_endpoint which, const char *company_id,
+                              const codat_call_opts *opts, codat_cancel_fn cancel, void *ctx,
+                              codat_result *out)
+{
+    return codat_get_tokens(c, which, &company_id, 1, 1, opts, cancel, NULL, ctx, out);
+}
+
+codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char *const *company_ids,
+                               size_t n, int concurrency, const codat_call_opts *opts,
+                               codat_cancel_fn cancel, codat_progress_fn progress, void *ctx,
+                               codat_result *outs)
+{
+    for (size_t i = 0; i < n; i++)
+        codat_result_init(&outs[i]);
+    if (c->closed) {
+        for (size_t i = 0; i < n; i++)
+            bad_input(&outs[i], "client is closed");
+        return CODAT_BAD_INPUT;
+    }
+    if (n == 0)
+        return CODAT_OK;
+    codat_job one_job, *one_ptr = &one_job;
+    codat_job *jobs = n == 1 ? &one_job : calloc(n, sizeof *jobs);
+    codat_job **ptrs = n == 1 ? &one_ptr : calloc(n, sizeof *ptrs);
+    codat_engine *e = NULL;
+    size_t inited = 0;
+    codat_outcome rc = CODAT_NO_MEMORY;
+    if (!jobs || !ptrs)
+        goto out;
+    for (; inited < n; inited++) {
+        ptrs[inited] = &jobs[inited];
+        if (job_init(&jobs[inited], c, which, company_ids[inited], opts, &outs[inited]) != 0) {
+            inited++;
+            goto out;
+        }
+    }
+    e = engine_acquire(c);
+    if (!e)
+        goto out;
+    rc = engine_run(e, ptrs, n, concurrency, cancel, progress, ctx);
+    engine_release(c, e);
+    if (n == 1)
+        rc = outs[0].outcome;
+out:
+    if (rc == CODAT_NO_MEMORY)
+        for (size_t i = 0; i < n; i++)
+            if (outs[i].outcome == CODAT_OK && !outs[i].json)
+                bad_input(&outs[i], "out of memory"), outs[i].outcome = CODAT_NO_MEMORY;
+    for (size_t i = 0; i < inited; i++)
+        job_release(&jobs[i]);
+    if (n != 1) {
+        free(jobs);
+        free(ptrs);
+    }
+    return rc;
+}
+
+/* ---- asynchronous calls ---- */
+
+static int ensure_io_thread(codat_client *c, char *err, size_t errlen)
+{
+    /* Called with c->lock held. */
+    if (c->io_started)
+        return 0;
+    c->io_engine = engine_new(c);
+    if (!c->io_engine) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    if (pthread_create(&c->io_thread, NULL, io_thread_main, c) != 0) {
+        engine_free(c->io_engine);
+        c->io_engine = NULL;
+        set_err(err, errlen, "could not start the I/O thread");
+        return -1;
+    }
+    c->io_started = 1;
+    return 0;
+}
+
+unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, const char *company_id,
+                                         const codat_call_opts *opts, codat_done_fn done, void *ctx,
+                                         char *err, size_t errlen)
+{
+    check_fork(c);
+    if (c->closed) {
+        set_err(err, errlen, "client is closed");
+        return 0;
+    }
+    codat_job *job = malloc(sizeof *job);
+    codat_result *out = malloc(sizeof *out);
+    if (!job || !out) {
+        free(job);
+        free(out);
+        set_err(err, errlen, "out of memory");
+        return 0;
+    }
+    codat_result_init(out);
+    if (job_init(job, c, which, company_id, opts, out) != 0) {
+        job_release(job);
+        free(job);
+        free(out);
+        set_err(err, errlen, "out of memory");
+        return 0;
+    }
+    job->done = done;
+    job->done_ctx = ctx;
+    pthread_mutex_lock(&c->lock);
+    if (ensure_io_thread(c, err, errlen) != 0) {
+        pthread_mutex_unlock(&c->lock);
+        job_release(job);
+        free(job);
+        free(out);
+        return 0;
+    }
+    unsigned long long id = job->id = ++c->io_next_id;
+    job->next = c->io_incoming;
+    c->io_incoming = job;
+    CURLM *multi = c->io_engine->multi;
+    pthread_mutex_unlock(&c->lock);
+    curl_multi_wakeup(multi);
+    return id;
+}
+
+void codat_async_cancel(codat_client *c, unsigned long long id)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!c->io_started || id == 0) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    if (c->io_n_cancels == c->io_cap_cancels) {
+        size_t cap = c->io_cap_cancels ? c->io_cap_cancels * 2 : 16;
+        unsigned long long *p = realloc(c->io_cancels, cap * sizeof *p);
+        if (!p) {
+            pthread_mutex_unlock(&c->lock);
+            return; /* the call then runs to its end; done() still comes */
+        }
+        c->io_cancels = p;
+        c->io_cap_cancels = cap;
+    }
+    c->io_cancels[c->io_n_cancels++] = id;
+    CURLM *multi = c->io_engine->multi;
+    pthread_mutex_unlock(&c->lock);
+    curl_multi_wakeup(multi);
+}

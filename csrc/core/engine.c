@@ -1,0 +1,265 @@
+/* engine.c: drives jobs on a libcurl multi handle. The same loop serves a single blocking call (n = 1),
+ * a batch (n = thousands, bounded concurrency) and, in io_thread_main, the asynchronous calls.
+ *
+ * Waiting happens in curl_multi_poll with at most CODAT_CANCEL_POLL_MS per slice, so the cancel hook (the
+ * binding's Ctrl-C check) is consulted as often during a silent server or a backoff sleep as during a
+ * transfer. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "internal.h"
+
+double codat_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Reads libcurl's finished transfers and lets each job decide what comes next. Returns how many
+ * attempts ended; *done_jobs grows by how many jobs reached JOB_DONE. */
+static int drain_finished(codat_engine *e, size_t *done_jobs)
+{
+    int ended = 0;
+    int left;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        codat_job *job = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&job);
+        CURLcode code = msg->data.result;
+        job_finish_attempt(e, job, code);
+        ended++;
+        if (job->state == JOB_DONE && done_jobs)
+            (*done_jobs)++;
+    }
+    return ended;
+}
+
+static void poll_slice(codat_engine *e, double wait_ms)
+{
+    if (wait_ms < 0)
+        wait_ms = 0;
+    if (wait_ms > CODAT_CANCEL_POLL_MS)
+        wait_ms = CODAT_CANCEL_POLL_MS;
+    curl_multi_poll(e->multi, NULL, 0, (int)wait_ms, NULL);
+}
+
+static void abort_unfinished(codat_engine *e, codat_job **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i]->state != JOB_DONE)
+            job_abort(e, jobs[i], CODAT_CANCELLED, "cancelled");
+}
+
+codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concurrency,
+                         codat_cancel_fn cancel, codat_progress_fn progress, void *ctx)
+{
+    if (concurrency < 1)
+        concurrency = 1;
+    size_t next_new = 0, done = 0;
+    int running = 0;
+    double started = codat_now_ms();
+    double last_check = started, last_progress = started;
+    e->paused_until_ms = 0;
+
+    for (;;) {
+        double now = codat_now_ms();
+        /* The hooks run on time, not on events, so a busy batch still notices Ctrl-C. */
+        if (cancel && now - last_check >= CODAT_CANCEL_POLL_MS) {
+            last_check = now;
+            if (cancel(ctx)) {
+                abort_unfinished(e, jobs, n);
+                return CODAT_CANCELLED;
+            }
+        }
+        if (progress && now - last_progress >= CODAT_PROGRESS_MS) {
+            last_progress = now;
+            if (progress(ctx, done, n)) {
+                abort_unfinished(e, jobs, n);
+                return CODAT_CANCELLED;
+            }
+        }
+
+        /* Start what may start: due retries first (they are older), then new jobs. A 429 that named a
+         * Retry-After pauses every start, so a batch slows down instead of hammering the server. */
+        double next_due = -1;
+        if (now >= e->paused_until_ms) {
+            for (size_t i = 0; i < next_new && running < concurrency; i++) {
+                codat_job *job = jobs[i];
+                if (job->state != JOB_WAITING)
+                    continue;
+                if (job->next_at_ms <= now) {
+                    if (job_start_attempt(e, job) == 0)
+                        running++;
+                    else {
+                        job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
+                        done++;
+                    }
+                } else if (next_due < 0 || job->next_at_ms < next_due) {
+                    next_due = job->next_at_ms;
+                }
+            }
+            while (next_new < n && running < concurrency) {
+                codat_job *job = jobs[next_new++];
+                job->start_ms = now;
+                if (job_start_attempt(e, job) == 0)
+                    running++;
+                else {
+                    job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
+                    done++;
+                }
+            }
+        } else {
+            next_due = e->paused_until_ms;
+        }
+        if (done == n)
+            break;
+
+        if (running > 0) {
+            int still = 0;
+            curl_multi_perform(e->multi, &still);
+            int ended = drain_finished(e, &done);
+            running = still;
+            if (done == n)
+                break;
+            if (ended > 0 && next_new < n)
+                continue; /* slots opened: fill them before waiting */
+        }
+
+        double wait = CODAT_CANCEL_POLL_MS;
+        if (next_due >= 0 && next_due - now < wait)
+            wait = next_due - now;
+        poll_slice(e, wait);
+    }
+    if (progress)
+        progress(ctx, done, n);
+    return CODAT_OK;
+}
+
+/* ---- the asynchronous I/O thread ---- */
+
+static void complete_async(codat_job *job)
+{
+    codat_result *r = job->out;
+    codat_done_fn done = job->done;
+    void *ctx = job->done_ctx;
+    job_release(job);
+    free(job);
+    done(ctx, r); /* the callee owns r from here */
+}
+
+void *io_thread_main(void *arg)
+{
+    codat_client *c = arg;
+    codat_engine *e = c->io_engine;
+    codat_job *active = NULL, *tail = NULL; /* queued, running and waiting jobs, oldest first */
+    int running = 0;
+
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        codat_job *incoming = c->io_incoming;
+        c->io_incoming = NULL;
+        int stop = c->io_stop;
+        /* Swap the pending cancel ids out so that the lock is not held while aborting. */
+        unsigned long long *cancels = c->io_cancels;
+        size_t n_cancels = c->io_n_cancels;
+        c->io_cancels = NULL;
+        c->io_n_cancels = c->io_cap_cancels = 0;
+        pthread_mutex_unlock(&c->lock);
+
+        double now = codat_now_ms();
+        /* Submissions arrive newest first; reverse them so that the oldest starts first. */
+        codat_job *fifo = NULL;
+        while (incoming) {
+            codat_job *job = incoming;
+            incoming = job->next;
+            job->next = fifo;
+            fifo = job;
+        }
+        while (fifo) {
+            codat_job *job = fifo;
+            fifo = job->next;
+            job->start_ms = now;
+            job->state = JOB_QUEUED;
+            job->next = NULL;
+            if (tail)
+                tail->next = job;
+            else
+                active = job;
+            tail = job;
+        }
+
+        if (stop || n_cancels) {
+            codat_job **link = &active;
+            while (*link) {
+                codat_job *job = *link;
+                int cancelled = stop;
+                for (size_t k = 0; k < n_cancels && !cancelled; k++)
+                    cancelled = cancels[k] == job->id;
+                if (cancelled) {
+                    if (job->state == JOB_RUNNING)
+                        running--;
+                    *link = job->next;
+                    job_abort(e, job, CODAT_CANCELLED, stop ? "client closed" : "cancelled");
+                    complete_async(job);
+                } else {
+                    link = &job->next;
+                }
+            }
+        }
+        free(cancels);
+        tail = active;
+        while (tail && tail->next)
+            tail = tail->next;
+        if (stop)
+            break;
+
+        /* Start due work, oldest first, while slots remain. */
+        double next_due = -1;
+        if (now >= e->paused_until_ms) {
+            for (codat_job *job = active; job && running < CODAT_ASYNC_CONCURRENCY; job = job->next) {
+                int due = job->state == JOB_QUEUED || (job->state == JOB_WAITING && job->next_at_ms <= now);
+                if (due) {
+                    if (job_start_attempt(e, job) == 0)
+                        running++;
+                    else
+                        job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
+                } else if (job->state == JOB_WAITING && (next_due < 0 || job->next_at_ms < next_due)) {
+                    next_due = job->next_at_ms;
+                }
+            }
+        } else {
+            next_due = e->paused_until_ms;
+        }
+
+        if (running > 0) {
+            int still = 0;
+            curl_multi_perform(e->multi, &still);
+            drain_finished(e, NULL);
+            running = still;
+        }
+        /* Complete what is done, outside any lock. */
+        codat_job **link = &active;
+        while (*link) {
+            codat_job *job = *link;
+            if (job->state == JOB_DONE) {
+                *link = job->next;
+                complete_async(job);
+            } else {
+                link = &job->next;
+            }
+        }
+        tail = active;
+        while (tail && tail->next)
+            tail = tail->next;
+        double wait = 1000; /* new work and cancels wake the poll through curl_multi_wakeup */
+        if (next_due >= 0 && next_due - now < wait)
+            wait = next_due - now;
+        if (wait < 0)
+            wait = 0;
+        curl_multi_poll(e->multi, NULL, 0, (int)wait, NULL);
+    }
+    return NULL;
+}

@@ -1,0 +1,126 @@
+/* internal.h: what the core's own files share; not part of the contract in codat.h. */
+#ifndef CODAT_INTERNAL_H
+#define CODAT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <curl/curl.h>
+#include "codat.h"
+
+#define CODAT_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+#define CODAT_CANCEL_POLL_MS 50
+#define CODAT_PROGRESS_MS 100
+#define CODAT_MAX_IDLE_ENGINES 64
+#define CODAT_MAX_IDLE_EASY 32
+#define CODAT_ASYNC_CONCURRENCY 64
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} growbuf;
+
+int growbuf_append(growbuf *b, const char *data, size_t n); /* 0, or -1 when out of memory */
+void growbuf_free(growbuf *b);
+
+typedef enum { JOB_QUEUED = 0, JOB_RUNNING, JOB_WAITING, JOB_DONE } job_state;
+
+typedef struct codat_job codat_job;
+struct codat_job {
+    /* The request. */
+    char *url;
+    struct curl_slist *headers;   /* owned; NULL means the client's base headers */
+    long timeout_ms;
+    codat_retry_cfg retry;
+    size_t max_body;
+
+    /* The transfer in progress. */
+    CURL *easy;
+    job_state state;
+    double start_ms, next_at_ms;
+    int retries_done;
+    growbuf body, hdrs;
+    double retry_after_s;
+    int body_too_large;
+    long rl_limit, rl_remaining;
+    char rl_reset[64];
+    char errbuf[CURL_ERROR_SIZE];
+
+    codat_result *out;
+    /* Asynchronous calls only. */
+    codat_done_fn done;
+    void *done_ctx;
+    unsigned long long id;
+    codat_job *next;
+};
+
+typedef struct codat_engine codat_engine;
+struct codat_engine {
+    codat_client *client;
+    CURLM *multi;
+    CURL *idle_easy[CODAT_MAX_IDLE_EASY];
+    int n_idle_easy;
+    uint64_t rng;
+    double paused_until_ms;       /* a 429 with Retry-After holds back every new attempt until then */
+    codat_engine *next;
+};
+
+struct codat_client {
+    pthread_mutex_t lock;         /* guards the pool, rate_limit and the async queue */
+    unsigned fork_generation;     /* the process generation the handles below belong to */
+    int closed;
+    char *server_url;
+    char *auth_header;            /* kept only to redact it from error bodies */
+    char *ca_bundle;
+    char *user_agent;
+    int verify;
+    long timeout_ms;
+    size_t max_body;
+    codat_retry_cfg retry;
+    struct curl_slist *base_headers;
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    codat_engine *idle_engines;
+    int n_idle_engines;
+    codat_rate_limit rate_limit;
+
+    /* The asynchronous I/O thread. */
+    int io_started;
+    pthread_t io_thread;
+    codat_engine *io_engine;
+    codat_job *io_incoming;       /* submitted, not yet seen by the I/O thread */
+    unsigned long long io_next_id;
+    unsigned long long *io_cancels; /* ids asked to stop, not yet seen by the I/O thread */
+    size_t io_n_cancels, io_cap_cancels;
+    int io_stop;
+};
+
+double codat_now_ms(void);
+unsigned codat_fork_generation(void);
+
+/* client.c */
+codat_engine *engine_acquire(codat_client *c);
+void engine_release(codat_client *c, codat_engine *e);
+codat_engine *engine_new(codat_client *c);
+void engine_free(codat_engine *e);
+void client_note_rate_limit(codat_client *c, const codat_job *job);
+
+/* transfer.c */
+int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,
+             const codat_call_opts *opts, codat_result *out);
+void job_release(codat_job *job);
+int job_start_attempt(codat_engine *e, codat_job *job);
+/* Called when libcurl says the attempt ended: classifies it, then either schedules a retry (state
+ * JOB_WAITING, next_at_ms set) or fills job->out (state JOB_DONE). */
+void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code);
+/* Ends a job early (cancel, out of memory) with the given outcome. */
+void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const char *message);
+
+/* engine.c */
+/* Runs jobs[0..n) to completion on e, at most `concurrency` at once. Returns CODAT_OK, or CODAT_CANCELLED
+ * when cancel asked to stop (unfinished jobs then end CODAT_CANCELLED). */
+codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concurrency,
+                         codat_cancel_fn cancel, codat_progress_fn progress, void *ctx);
+void *io_thread_main(void *arg);
+
+#endif

@@ -1,0 +1,385 @@
+/* transfer.c: one call's life: its request, each attempt on an easy handle, and the decision after each
+ * attempt (done, or retry after a delay). The engine (engine.c) decides when attempts run. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+#include <time.h>
+#include "internal.h"
+
+int growbuf_append(growbuf *b, const char *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            return -1;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+void growbuf_free(growbuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ---- libcurl callbacks (they run inside curl_multi_perform, on the calling thread, no GIL) ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    codat_job *job = userdata;
+    size_t n = size * nmemb;
+    if (job->body.len + n > job->max_body) {
+        job->body_too_large = 1;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    return growbuf_append(&job->body, data, n) == 0 ? n : 0;
+}
+
+/* Header value after "Name:", trimmed, copied into buf. */
+static void header_value(const char *line, size_t n, size_t name_len, char *buf, size_t buflen)
+{
+    const char *v = line + name_len;
+    const char *end = line + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t len = (size_t)(end - v);
+    if (len >= buflen)
+        len = buflen - 1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+}
+
+static int header_is(const char *line, size_t n, const char *name, size_t name_len)
+{
+    return n > name_len && strncasecmp(line, name, name_len) == 0;
+}
+
+static long parse_long_or(const char *s, long fallback)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (end != s && *end == '\0') ? v : fallback;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+    codat_job *job = userdata;
+    size_t n = size * nmemb;
+    char value[128];
+    if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* A new response starts (after a 1XX, or on a fresh connection): forget the previous one's. */
+        job->hdrs.len = 0;
+        job->retry_after_s = -1;
+        job->rl_limit = job->rl_remaining = -1;
+        job->rl_reset[0] = '\0';
+    } else if (header_is(line, n, "retry-after:", 12)) {
+        header_value(line, n, 12, value, sizeof value);
+        job->retry_after_s = codat_parse_retry_after(value, (double)time(NULL));
+    } else if (header_is(line, n, "x-rate-limit-limit:", 19)) {
+        header_value(line, n, 19, value, sizeof value);
+        job->rl_limit = parse_long_or(value, -1);
+    } else if (header_is(line, n, "x-rate-limit-remaining:", 23)) {
+        header_value(line, n, 23, value, sizeof value);
+        job->rl_remaining = parse_long_or(value, -1);
+    } else if (header_is(line, n, "x-rate-limit-reset:", 19)) {
+        header_value(line, n, 19, job->rl_reset, sizeof job->rl_reset);
+    }
+    /* The header block is kept for SDKError.headers; cap it like the body. */
+    if (job->hdrs.len + n > job->max_body)
+        return 0;
+    return growbuf_append(&job->hdrs, line, n) == 0 ? n : 0;
+}
+
+/* ---- the job ---- */
+
+int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,
+             const codat_call_opts *opts, codat_result *out)
+{
+    memset(job, 0, sizeof *job);
+    job->out = out;
+    job->retry_after_s = -1;
+    job->rl_limit = job->rl_remaining = -1;
+    const char *server = (opts && opts->server_url) ? opts->server_url : c->server_url;
+    job->timeout_ms = (opts && opts->timeout_ms >= 0) ? opts->timeout_ms : c->timeout_ms;
+    job->retry = (opts && opts->retry) ? *opts->retry : c->retry;
+    job->max_body = c->max_body;
+    job->url = codat_build_url(server, which, company_id);
+    if (!job->url)
+        return -1;
+    if (opts && opts->extra_headers && opts->extra_headers[0]) {
+        /* The caller's headers go first so that they replace ours of the same name (libcurl keeps the
+         * first); our Authorization is kept unless the caller sets one. */
+        for (const char *const *h = opts->extra_headers; *h; h++) {
+            struct curl_slist *next = curl_slist_append(job->headers, *h);
+            if (!next)
+                return -1;
+            job->headers = next;
+        }
+        for (struct curl_slist *h = c->base_headers; h; h = h->next) {
+            size_t name_len = strcspn(h->data, ":");
+            int overridden = 0;
+            for (const char *const *x = opts->extra_headers; *x; x++)
+                if (strncasecmp(*x, h->data, name_len) == 0 && (*x)[name_len] == ':')
+                    overridden = 1;
+            if (overridden)
+                continue;
+            struct curl_slist *next = curl_slist_append(job->headers, h->data);
+            if (!next)
+                return -1;
+            job->headers = next;
+        }
+    }
+    return 0;
+}
+
+void job_release(codat_job *job)
+{
+    free(job->url);
+    job->url = NULL;
+    curl_slist_free_all(job->headers);
+    job->headers = NULL;
+    growbuf_free(&job->body);
+    growbuf_free(&job->hdrs);
+}
+
+static CURL *easy_new(codat_client *c)
+{
+    CURL *easy = curl_easy_init();
+    if (!easy)
+        return NULL;
+    /* Once per handle: what does not change between attempts. */
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); /* Authorization must never travel elsewhere */
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
+    if (c->ca_bundle)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_bundle);
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+    return easy;
+}
+
+int job_start_attempt(codat_engine *e, codat_job *job)
+{
+    CURL *easy = e->n_idle_easy > 0 ? e->idle_easy[--e->n_idle_easy] : easy_new(e->client);
+    if (!easy)
+        return -1;
+    job->easy = easy;
+    job->body.len = 0;
+    job->hdrs.len = 0;
+    job->body_too_large = 0;
+    job->retry_after_s = -1;
+    job->errbuf[0] = '\0';
+    curl_easy_setopt(easy, CURLOPT_URL, job->url);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers ? job->headers : e->client->base_headers);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, job->timeout_ms > 0 ? job->timeout_ms : 0L);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->errbuf);
+    if (curl_multi_add_handle(e->multi, easy) != CURLM_OK) {
+        job->easy = NULL;
+        curl_easy_cleanup(easy);
+        return -1;
+    }
+    job->state = JOB_RUNNING;
+    return 0;
+}
+
+static void easy_return(codat_engine *e, codat_job *job)
+{
+    if (!job->easy)
+        return;
+    curl_multi_remove_handle(e->multi, job->easy);
+    curl_easy_setopt(job->easy, CURLOPT_ERRORBUFFER, NULL);
+    if (e->n_idle_easy < CODAT_MAX_IDLE_EASY)
+        e->idle_easy[e->n_idle_easy++] = job->easy;
+    else
+        curl_easy_cleanup(job->easy);
+    job->easy = NULL;
+}
+
+/* Transport failures worth another attempt: the network or the server may recover. Certificate and
+ * configuration errors never do, so retrying them would only stall the caller for the whole budget. */
+static int retryable_transport(CURLcode code)
+{
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* xorshift64*: jitter only needs to decorrelate clients, not to be unpredictable. */
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Replaces every occurrence of needle in buf with "[REDACTED]". */
+static void redact(growbuf *buf, const char *needle)
+{
+    static const char mark[] = "[REDACTED]";
+    size_t nlen = needle ? strlen(needle) : 0;
+    if (nlen < 4 || !buf->data || buf->len < nlen)
+        return;
+    growbuf out = {0};
+    size_t i = 0, copied = 0;
+    int found = 0;
+    while (i + nlen <= buf->len) {
+        if (memcmp(buf->data + i, needle, nlen) == 0) {
+            if (growbuf_append(&out, buf->data + copied, i - copied) ||
+                growbuf_append(&out, mark, sizeof mark - 1)) {
+                growbuf_free(&out);
+                return;
+            }
+            i += nlen;
+            copied = i;
+            found = 1;
+        } else {
+            i++;
+        }
+    }
+    if (!found)
+        return;
+    if (growbuf_append(&out, buf->data + copied, buf->len - copied)) {
+        growbuf_free(&out);
+        return;
+    }
+    growbuf_free(buf);
+    *buf = out;
+}
+
+static void redact_secrets(codat_client *c, growbuf *buf)
+{
+    if (!c->auth_header)
+        return;
+    redact(buf, c->auth_header);
+    /* "Basic QVBJ..." may be echoed as the credential alone. */
+    const char *space = strchr(c->auth_header, ' ');
+    if (space && strlen(space + 1) >= 8)
+        redact(buf, space + 1);
+}
+
+static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long status, cJSON *json,
+                   CURLcode code, const char *message)
+{
+    codat_result *r = job->out;
+    if (outcome != CODAT_OK) {
+        redact_secrets(e->client, &job->body);
+        redact_secrets(e->client, &job->hdrs);
+    }
+    r->outcome = outcome;
+    r->status = status;
+    r->json = json;
+    r->curl_code = (int)code;
+    r->retry_after_s = job->retry_after_s;
+    r->body_too_large = job->body_too_large;
+    r->attempts = job->retries_done + 1;
+    /* Hand the buffers over rather than copying them. */
+    r->body = job->body.data;
+    r->body_len = job->body.len;
+    job->body.data = NULL;
+    job->body.len = job->body.cap = 0;
+    r->headers = job->hdrs.data;
+    r->headers_len = job->hdrs.len;
+    job->hdrs.data = NULL;
+    job->hdrs.len = job->hdrs.cap = 0;
+    if (message)
+        snprintf(r->message, sizeof r->message, "%s", message);
+    job->state = JOB_DONE;
+}
+
+void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const char *message)
+{
+    easy_return(e, job);
+    finish(e, job, outcome, 0, NULL, CURLE_ABORTED_BY_CALLBACK, message);
+}
+
+void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
+{
+    long status = 0;
+    char *content_type = NULL;
+    curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(job->easy, CURLINFO_CONTENT_TYPE, &content_type);
+    char message[256] = "";
+    codat_outcome outcome;
+    cJSON *json = NULL;
+    int retryable = 0;
+    if (job->rl_limit >= 0 || job->rl_remaining >= 0 || job->rl_reset[0])
+        client_note_rate_limit(e->client, job);
+
+    if (code == CURLE_FILESIZE_EXCEEDED)
+        job->body_too_large = 1;
+    if (job->body_too_large) {
+        outcome = CODAT_SDK_ERROR;
+        snprintf(message, sizeof message, "response body exceeds max_body_bytes (%zu bytes)", job->max_body);
+    } else if (code == CURLE_OK) {
+        outcome = codat_classify(status, content_type, job->body.data, job->body.len, &json);
+        retryable = outcome != CODAT_OK && job->retry.enabled && status > 0 && status < CODAT_MAX_STATUS &&
+                    job->retry.retry_status[status];
+    } else {
+        outcome = code == CURLE_OPERATION_TIMEDOUT ? CODAT_TIMEOUT : CODAT_TRANSPORT;
+        /* The error buffer names host and port at most; the request headers never reach it. */
+        snprintf(message, sizeof message, "%s", job->errbuf[0] ? job->errbuf : curl_easy_strerror(code));
+        retryable = job->retry.enabled && job->retry.retry_connection_errors && retryable_transport(code);
+        status = 0;
+    }
+    easy_return(e, job);
+
+    if (retryable) {
+        double now = codat_now_ms();
+        double delay;
+        if (job->retry_after_s >= 0) {
+            delay = job->retry_after_s * 1000.0;
+        } else {
+            double jitter = (double)(rng_next(&e->rng) >> 11) / 9007199254740992.0; /* [0, 1) */
+            delay = (double)codat_backoff_delay_ms(&job->retry, job->retries_done, jitter);
+        }
+        /* Never sleep past the budget: a Retry-After of hours fails now, with the answer that asked for it. */
+        if (now + delay - job->start_ms <= (double)job->retry.max_elapsed_ms) {
+            if (json)
+                cJSON_Delete(json);
+            job->retries_done++;
+            job->next_at_ms = now + delay;
+            job->state = JOB_WAITING;
+            if (status == 429 && job->retry_after_s > 0 && job->next_at_ms > e->paused_until_ms)
+                e->paused_until_ms = job->next_at_ms;
+            return;
+        }
+    }
+    finish(e, job, outcome, status, json, code, message[0] ? message : NULL);
+}
