@@ -35,7 +35,8 @@ Endpoints
 ``companyId`` is one percent-encoded path segment.  The server decodes it
 with ``urllib.parse.unquote`` (``a%2Fb`` -> ``a/b``); records keep both the
 raw request target and the decoded company id.  Each default success gets a
-new token, ``tok-<n>-<16 hex digits>``, where n counts up from 1.
+new token, ``tok-<n>-<16 hex digits>``, where n counts up from 1 for the
+life of the server (``reset()`` does not restart it).
 
 Every other path gets 404.  Any method other than GET gets 405 (with
 ``Allow: GET``).  Query strings are ignored (but recorded).
@@ -188,7 +189,9 @@ Other attributes
 ``srv.url``
     ``http://127.0.0.1:PORT``, or ``https://...`` with ``tls=True``.
 ``srv.port`` and ``srv.host``
-    the address the server listens on.
+    the address the server listens on.  ``host`` should be an IP address
+    (a name such as ``localhost`` may bind several sockets; only the first
+    one's port is reported).
 ``srv.ca_path``
     with ``tls=True``: the path of a PEM CA certificate to give clients as
     their CA bundle.  The server's own certificate is signed by this CA and
@@ -211,9 +214,11 @@ import email.utils
 import http
 import json as _json
 import os
+import random
 import re
 import secrets
 import shutil
+import signal
 import socket
 import ssl
 import struct
@@ -307,11 +312,11 @@ class _BadRequest(Exception):
         self.message = message
 
 
+_REASONS = {s.value: s.phrase for s in http.HTTPStatus}
+
+
 def _reason(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+    return _REASONS.get(status, "Unknown")
 
 
 def _magic_reply(company_id: str) -> Optional[Reply]:
@@ -443,7 +448,8 @@ class StandInServer:
         self.rate_limit = int(rate_limit)
         self.enforce_rate_limit = bool(enforce_rate_limit)
         self.host = host
-        self.port = int(port)
+        self.port = int(port)  # the bound port once started
+        self._requested_port = int(port)
         self.ca_path: Optional[str] = None
         self._cert_path: Optional[str] = None
         self._key_path: Optional[str] = None
@@ -550,7 +556,8 @@ class StandInServer:
         self._loop = loop
         try:
             server = loop.run_until_complete(loop.create_server(
-                lambda: _Connection(self), self.host, self.port, ssl=ssl_ctx, backlog=4096,
+                lambda: _Connection(self), self.host, self._requested_port, ssl=ssl_ctx,
+                backlog=4096,
                 ssl_handshake_timeout=10 if ssl_ctx else None))
         except BaseException as exc:
             self._startup_error = exc
@@ -674,12 +681,13 @@ class StandInServer:
     def _issue_token(self, endpoint: str) -> bytes:
         with self._lock:
             self._token_counter += 1
-            token = f"tok-{self._token_counter}-{secrets.token_hex(8)}"
+            token = f"tok-{self._token_counter}-{random.getrandbits(64):016x}"
             self._tokens.append(token)
+        # the token is plain ASCII, so this is the same as json.dumps, only faster
         if endpoint == "company":
-            return _json.dumps({"accessToken": token, "expiresIn": 86400,
-                                "tokenType": "Bearer"}).encode()
-        return _json.dumps({"accessToken": token}).encode()
+            return (f'{{"accessToken": "{token}", "expiresIn": 86400, '
+                    f'"tokenType": "Bearer"}}').encode()
+        return f'{{"accessToken": "{token}"}}'.encode()
 
     def _rate_state(self, consume: bool) -> tuple:
         """Return (exhausted, remaining, reset); count the request if consume."""
@@ -692,10 +700,8 @@ class StandInServer:
 
     @staticmethod
     def _build_head(status: int, headers: Any) -> bytes:
-        lines = [f"HTTP/1.1 {status} {_reason(status)}"]
-        lines.extend(f"{k}: {v}" for k, v in headers)
-        lines.append("\r\n")
-        return "\r\n".join(lines).encode("latin-1")
+        lines = [f"{k}: {v}\r\n" for k, v in headers]
+        return f"HTTP/1.1 {status} {_reason(status)}\r\n{''.join(lines)}\r\n".encode("latin-1")
 
     def _bad_request_response(self, status: int, message: str) -> bytes:
         """The answer to a request that could not be parsed (the connection then closes)."""
@@ -1111,7 +1117,11 @@ _DEFAULT_REPLY = Reply()
 
 def serve(host: str = "127.0.0.1", port: int = 8080, tls: bool = False,
           auth_header: Optional[str] = None, rate_limit: int = 1000) -> None:
-    """Run a stand-in server in the foreground until Ctrl-C, printing its URL."""
+    """Run a stand-in server in the foreground until Ctrl-C (or SIGTERM), printing its URL."""
+    done = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
     with StandInServer(tls=tls, auth_header=auth_header, rate_limit=rate_limit,
                        host=host, port=port) as srv:
         print(f"Codat stand-in server listening on {srv.url}", flush=True)
@@ -1119,8 +1129,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, tls: bool = False,
             print(f"CA certificate: {srv.ca_path}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
-            while True:
-                time.sleep(3600)
+            while not done.wait(0.5):
+                pass
         except KeyboardInterrupt:
             pass
 

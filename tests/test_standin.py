@@ -481,6 +481,27 @@ def test_pipelined_requests(srv):
     assert srv.connections_opened == 1
 
 
+def test_half_closed_client_still_gets_delayed_answer(srv):
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(b"GET /companies/slow-100/accessToken HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert json.loads(data.split(b"\r\n\r\n", 1)[1])["accessToken"]
+
+
+def test_expect_100_continue(srv):
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(b"POST /companies/a/accessToken HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(b"hello")
+        assert s.recv(65536).startswith(b"HTTP/1.1 405 ")
+    assert srv.requests[0].body == b"hello"
+
+
 def test_garbage_gets_400_or_431_and_server_survives(srv):
     assert raw_exchange(srv, b"this is not http\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     assert raw_exchange(srv, b"GET /x HTTP/2.0\r\n\r\n").startswith(b"HTTP/1.1 505 ")

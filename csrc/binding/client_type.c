@@ -13,7 +13,6 @@ typedef struct {
     PyObject *timeout_ms;    /* int or None */
     int has_auth;
     PyObject *weakreflist;
-    PyObject *dict;          /* lets the Python subclass keep its own attributes */
 } ClientObject;
 
 static module_state *client_state(ClientObject *self)
@@ -752,14 +751,12 @@ static int Client_traverse(ClientObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->module);
-    Py_VISIT(self->dict);
     return 0;
 }
 
 static int Client_clear(ClientObject *self)
 {
     Py_CLEAR(self->module);
-    Py_CLEAR(self->dict);
     return 0;
 }
 
@@ -826,7 +823,6 @@ static PyGetSetDef Client_getset[] = {
 
 static PyMemberDef Client_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakreflist), READONLY, NULL},
-    {"__dictoffset__", T_PYSSIZET, offsetof(ClientObject, dict), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 

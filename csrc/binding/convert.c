@@ -300,6 +300,10 @@ int retry_from_python(PyObject *obj, codat_retry_cfg *cfg)
         cfg->enabled = 0;
         return 0;
     }
+    if (!PyObject_HasAttrString(obj, "status_codes") || !PyObject_HasAttrString(obj, "initial_interval_ms")) {
+        PyErr_Format(PyExc_TypeError, "retries must be a RetryConfig or None, not %.100s", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
     codat_retry_defaults(cfg);
     memset(cfg->retry_status, 0, sizeof cfg->retry_status);
     if (get_long_attr(obj, "initial_interval_ms", 0, &cfg->initial_interval_ms) < 0 ||

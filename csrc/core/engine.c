@@ -124,8 +124,8 @@ codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concur
             running = still;
             if (done == n)
                 break;
-            if (ended > 0 && next_new < n)
-                continue; /* slots opened: fill them before waiting */
+            if (ended > 0)
+                continue; /* slots opened, or retries were scheduled: plan again before waiting */
         }
 
         double wait = CODAT_CANCEL_POLL_MS;
@@ -217,21 +217,16 @@ void *io_thread_main(void *arg)
             break;
 
         /* Start due work, oldest first, while slots remain. */
-        double next_due = -1;
         if (now >= e->paused_until_ms) {
             for (codat_job *job = active; job && running < CODAT_ASYNC_CONCURRENCY; job = job->next) {
                 int due = job->state == JOB_QUEUED || (job->state == JOB_WAITING && job->next_at_ms <= now);
-                if (due) {
-                    if (job_start_attempt(e, job) == 0)
-                        running++;
-                    else
-                        job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
-                } else if (job->state == JOB_WAITING && (next_due < 0 || job->next_at_ms < next_due)) {
-                    next_due = job->next_at_ms;
-                }
+                if (!due)
+                    continue;
+                if (job_start_attempt(e, job) == 0)
+                    running++;
+                else
+                    job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
             }
-        } else {
-            next_due = e->paused_until_ms;
         }
 
         if (running > 0) {
@@ -240,21 +235,30 @@ void *io_thread_main(void *arg)
             drain_finished(e, NULL);
             running = still;
         }
-        /* Complete what is done, outside any lock. */
+        /* Complete what is done, outside any lock, and see when the next retry is due (attempts that
+         * just ended may have scheduled one). */
         codat_job **link = &active;
+        int queued = 0;
+        double next_due = now < e->paused_until_ms ? e->paused_until_ms : -1;
         while (*link) {
             codat_job *job = *link;
             if (job->state == JOB_DONE) {
                 *link = job->next;
                 complete_async(job);
-            } else {
-                link = &job->next;
+                continue;
             }
+            if (job->state == JOB_WAITING && (next_due < 0 || job->next_at_ms < next_due))
+                next_due = job->next_at_ms;
+            if (job->state == JOB_QUEUED)
+                queued = 1;
+            link = &job->next;
         }
         tail = active;
         while (tail && tail->next)
             tail = tail->next;
         double wait = 1000; /* new work and cancels wake the poll through curl_multi_wakeup */
+        if (queued && running < CODAT_ASYNC_CONCURRENCY)
+            wait = 0;
         if (next_due >= 0 && next_due - now < wait)
             wait = next_due - now;
         if (wait < 0)

@@ -298,7 +298,7 @@ static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long 
                    CURLcode code, const char *message)
 {
     codat_result *r = job->out;
-    if (outcome != CODAT_OK) {
+    if (outcome != CODAT_OK) { /* idempotent: the error paths above may already have done it */
         redact_secrets(e->client, &job->body);
         redact_secrets(e->client, &job->hdrs);
     }
@@ -348,6 +348,12 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
         outcome = CODAT_SDK_ERROR;
         snprintf(message, sizeof message, "response body exceeds max_body_bytes (%zu bytes)", job->max_body);
     } else if (code == CURLE_OK) {
+        /* Redact before parsing, so that neither the body nor the parsed error object can carry a
+         * secret that a misbehaving server or proxy echoed back. */
+        if (status < 200 || status >= 300) {
+            redact_secrets(e->client, &job->body);
+            redact_secrets(e->client, &job->hdrs);
+        }
         outcome = codat_classify(status, content_type, job->body.data, job->body.len, &json);
         retryable = outcome != CODAT_OK && job->retry.enabled && status > 0 && status < CODAT_MAX_STATUS &&
                     job->retry.retry_status[status];

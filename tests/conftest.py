@@ -1,0 +1,40 @@
+"""Shared fixtures: one stand-in Codat server (HTTP) and one with TLS for the whole session, reset before
+each test, and a client pointed at it."""
+import pytest
+
+import codat_platform_c as codat
+from codat_platform_c.testing import StandInServer
+
+AUTH = "Basic QVBJX0tFWQ=="  # base64("API_KEY")
+FAST_RETRIES = codat.RetryConfig(initial_interval_ms=5, max_interval_ms=20, max_elapsed_ms=5000)
+
+
+@pytest.fixture(scope="session")
+def _server():
+    with StandInServer(auth_header=AUTH) as srv:
+        yield srv
+
+
+@pytest.fixture
+def server(_server):
+    _server.reset()
+    yield _server
+    assert _server.errors == [], _server.errors
+
+
+@pytest.fixture(scope="session")
+def _tls_server():
+    with StandInServer(tls=True, auth_header=AUTH) as srv:
+        yield srv
+
+
+@pytest.fixture
+def tls_server(_tls_server):
+    _tls_server.reset()
+    yield _tls_server
+
+
+@pytest.fixture
+def client(server):
+    with codat.Client(auth_header=AUTH, server_url=server.url, retries=FAST_RETRIES) as c:
+        yield c
