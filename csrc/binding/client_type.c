@@ -1,6 +1,7 @@
 /* client_type.c: the Client heap type. Argument checks and conversions happen with the GIL held; every
  * transfer and every backoff sleep runs with the GIL released. */
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include "binding.h"
 #include <structmember.h>
@@ -540,7 +541,7 @@ static char *basic_auth_from_key(const char *key, size_t len)
 
 static int is_loopback_http(const char *url)
 {
-    if (strncmp(url, "http://", 7) != 0)
+    if (strncasecmp(url, "http://", 7) != 0)
         return 1; /* https: nothing to warn about */
     const char *host = url + 7;
     static const char *const loopback[] = {"127.", "localhost:", "localhost/", "[::1]"};

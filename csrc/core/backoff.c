@@ -1,4 +1,5 @@
 /* backoff.c: the retry schedule of the official SDKs ("backoff" strategy) and Retry-After parsing. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,9 @@ long codat_backoff_delay_ms(const codat_retry_cfg *cfg, int retry, double jitter
         jitter = 1;
     /* "Equal jitter": half the interval for sure, the other half at random, so that clients that failed
      * together spread out but none waits longer than the interval. */
-    return (long)(interval / 2 + jitter * interval / 2);
+    double delay = interval / 2 + jitter * interval / 2;
+    /* (double)LONG_MAX rounds up to 2^63, so a delay that large must not reach the conversion. */
+    return delay < (double)LONG_MAX ? (long)delay : LONG_MAX;
 }
 
 double codat_parse_retry_after(const char *value, double now_s)
@@ -63,11 +66,13 @@ double codat_parse_retry_after(const char *value, double now_s)
         /* delta-seconds = 1*DIGIT (RFC 9110); anything else, such as "1.5" or "0x10", is malformed. */
         double seconds = 0;
         const char *p = value;
-        for (; isdigit((unsigned char)*p); p++) {
-            seconds = seconds * 10 + (*p - '0');
-            if (seconds > 1e9)
-                return -1;
-        }
+        /* Saturate rather than refuse: a server asking for "forever" must not be retried at the normal
+         * pace; the engine then sees a wait beyond any budget and stops at once. */
+        for (; isdigit((unsigned char)*p); p++)
+            if (seconds < 1e9)
+                seconds = seconds * 10 + (*p - '0');
+        if (seconds > 1e9)
+            seconds = 1e9;
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
             p++;
         return *p == '\0' ? seconds : -1;

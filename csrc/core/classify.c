@@ -36,7 +36,17 @@ static cJSON *parse_object(const char *body, size_t len)
 {
     if (!body || len == 0)
         return NULL;
-    cJSON *json = cJSON_ParseWithLengthOpts(body, len, NULL, 0);
+    const char *end = NULL;
+    cJSON *json = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (json) {
+        /* Only whitespace may follow the value inside the body ("{...}x" is malformed JSON). */
+        while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (end != body + len) {
+            cJSON_Delete(json);
+            return NULL;
+        }
+    }
     if (json && !cJSON_IsObject(json)) {
         cJSON_Delete(json);
         return NULL;

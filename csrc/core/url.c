@@ -3,6 +3,7 @@
  * and CR/LF can never change which resource is requested. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stdio.h>
 #include "codat.h"
 
@@ -76,9 +77,10 @@ static int set_err(char *err, size_t errlen, const char *msg)
 int codat_check_server_url(const char *url, char *err, size_t errlen)
 {
     size_t scheme_len;
-    if (strncmp(url, "https://", 8) == 0)
+    /* Schemes are case-insensitive (RFC 3986), and libcurl treats them so. */
+    if (strncasecmp(url, "https://", 8) == 0)
         scheme_len = 8;
-    else if (strncmp(url, "http://", 7) == 0)
+    else if (strncasecmp(url, "http://", 7) == 0)
         scheme_len = 7;
     else
         return set_err(err, errlen, "server_url must start with http:// or https://");
@@ -90,7 +92,7 @@ int codat_check_server_url(const char *url, char *err, size_t errlen)
     }
     const char *host = url + scheme_len;
     size_t authority_len = strcspn(host, "/");
-    if (authority_len == 0)
+    if (authority_len == 0 || host[0] == ':')
         return set_err(err, errlen, "server_url has no host");
     if (memchr(host, '@', authority_len))
         return set_err(err, errlen, "server_url must not carry credentials; use auth_header");

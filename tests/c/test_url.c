@@ -234,6 +234,8 @@ TT_TEST(check_server_url_accepts_http_https)
     ACCEPTS("http://[::1]:8080/base/");
     ACCEPTS("https://api.codat.io/some/prefix");
     ACCEPTS("https://api.codat.io/path@with-at"); /* '@' outside the authority is not userinfo */
+    ACCEPTS("HTTPS://api.codat.io");               /* schemes are case-insensitive */
+    ACCEPTS("Http://127.0.0.1:8080");
 }
 
 TT_TEST(check_server_url_refuses_other_schemes)

@@ -1,0 +1,26 @@
+"""A drop-in for the official ``codat-platform`` SDK's access-token operations, backed by the C client.
+
+    from codat_platform_c.sdk import CodatPlatform                 # was: from codat_platform import CodatPlatform
+    from codat_platform_c.sdk.models import shared, errors, operations
+    from codat_platform_c.sdk import utils
+
+    with CodatPlatform(security=shared.Security(auth_header="Basic ...")) as cp:
+        res = cp.companies.get_access_token(request={"company_id": cid})
+        res.access_token, res.expires_in, res.token_type
+
+Covered: ``connection_management.get`` / ``get_async`` (and the older name ``get_access_token`` /
+``get_access_token_async``) and ``companies.get_access_token`` / ``get_access_token_async``, with the
+SDK's keyword-only ``request``, ``retries``, ``server_url``, ``timeout_ms`` and ``http_headers``.
+Importing this package loads neither pydantic, nor httpx, nor asyncio. The places where it behaves
+differently from the SDK on purpose are listed in docs/sdk_facade.md.
+"""
+from codat_platform_c import USER_AGENT, __version__ as VERSION
+
+from . import models, types, utils
+from ._client import DEFAULT_TIMEOUT_MS, SERVERS, CodatPlatform, Companies, ConnectionManagement
+from .utils import BackoffStrategy, RetryConfig
+
+__all__ = [
+    "CodatPlatform", "Companies", "ConnectionManagement", "RetryConfig", "BackoffStrategy", "SERVERS",
+    "DEFAULT_TIMEOUT_MS", "VERSION", "USER_AGENT", "models", "types", "utils",
+]

@@ -1,0 +1,299 @@
+/* test_classify.c: codat_is_json_content_type, codat_is_error_message_status, codat_classify
+ * (csrc/core/classify.c). Every cJSON handed out is freed, so valgrind sees no leak. */
+#include <stdlib.h>
+#include <string.h>
+#include "codat.h"
+#include "tinytest.h"
+
+#define JSON "application/json"
+#define OBJ "{\"accessToken\":\"tok\",\"expiresIn\":3600}"
+#define ERR_OBJ "{\"statusCode\":404,\"error\":\"Not found\",\"correlationId\":\"c1\",\"canBeRetried\":\"Unknown\"}"
+
+static cJSON *const SENTINEL = (cJSON *)(void *)&tt_passed; /* any non-NULL pointer we never free */
+
+/* Runs codat_classify on a NUL-terminated body, checks the outcome, that json_out is set exactly for
+ * CODAT_OK / CODAT_ERROR_MESSAGE (and is an object), and frees it. */
+static void expect_classify(const char *file, int line, long status, const char *ctype, const char *body,
+                            size_t len, codat_outcome want)
+{
+    cJSON *json = SENTINEL;
+    codat_outcome got = codat_classify(status, ctype, body, len, &json);
+    tt_checks++;
+    if (got != want)
+        tt_fail_at(file, line, "classify(%ld, \"%s\", \"%.60s\"): got outcome %d, want %d", status,
+                   ctype ? ctype : "(null)", body ? body : "(null)", (int)got, (int)want);
+    int should_have_json = want == CODAT_OK || want == CODAT_ERROR_MESSAGE;
+    if (json == SENTINEL) {
+        tt_fail_at(file, line, "classify(%ld, ...): json_out left untouched", status);
+        return;
+    }
+    if (should_have_json && got == want && !cJSON_IsObject(json))
+        tt_fail_at(file, line, "classify(%ld, ...): json_out is not an object (%p)", status, (void *)json);
+    if (!should_have_json && json != NULL)
+        tt_fail_at(file, line, "classify(%ld, ...): json_out should be NULL for outcome %d", status, (int)got);
+    cJSON_Delete(json); /* the caller owns it */
+}
+
+#define CLASSIFY(status, ctype, body, want) \
+    expect_classify(__FILE__, __LINE__, (status), (ctype), (body), (body) ? strlen(body) : 0, (want))
+#define CLASSIFY_LEN(status, ctype, body, len, want) \
+    expect_classify(__FILE__, __LINE__, (status), (ctype), (body), (len), (want))
+
+static const long ERROR_MESSAGE_STATUSES[] = {401, 402, 403, 404, 429, 500, 503};
+#define N_EMS (sizeof ERROR_MESSAGE_STATUSES / sizeof ERROR_MESSAGE_STATUSES[0])
+
+/* ---- codat_is_json_content_type ---- */
+
+TT_TEST(json_content_type_accepts)
+{
+    TT_CHECK(codat_is_json_content_type("application/json"));
+    TT_CHECK(codat_is_json_content_type("application/json; charset=utf-8"));
+    TT_CHECK(codat_is_json_content_type("application/json;charset=UTF-8"));
+    TT_CHECK(codat_is_json_content_type("application/json ; charset=utf-8"));
+    TT_CHECK(codat_is_json_content_type("Application/JSON"));
+    TT_CHECK(codat_is_json_content_type("APPLICATION/JSON; CHARSET=UTF-8"));
+    TT_CHECK(codat_is_json_content_type(" application/json"));
+    TT_CHECK(codat_is_json_content_type("application/json "));
+    TT_CHECK(codat_is_json_content_type("\tapplication/json\t"));
+}
+
+TT_TEST(json_content_type_refuses)
+{
+    TT_CHECK(!codat_is_json_content_type(NULL));
+    TT_CHECK(!codat_is_json_content_type(""));
+    TT_CHECK(!codat_is_json_content_type("application/jsonp"));
+    TT_CHECK(!codat_is_json_content_type("application/jsonp; charset=utf-8"));
+    TT_CHECK(!codat_is_json_content_type("application/json-patch+json"));
+    TT_CHECK(!codat_is_json_content_type("application/problem+json"));
+    TT_CHECK(!codat_is_json_content_type("application/jso"));
+    TT_CHECK(!codat_is_json_content_type("application"));
+    TT_CHECK(!codat_is_json_content_type("text/json"));
+    TT_CHECK(!codat_is_json_content_type("text/plain"));
+    TT_CHECK(!codat_is_json_content_type("text/html; charset=utf-8"));
+    TT_CHECK(!codat_is_json_content_type("application/json x"));
+    TT_CHECK(!codat_is_json_content_type("xapplication/json"));
+}
+
+/* ---- codat_is_error_message_status ---- */
+
+TT_TEST(error_message_status_set)
+{
+    int n = 0;
+    for (long s = -1; s < 1000; s++) {
+        int want = 0;
+        for (size_t i = 0; i < N_EMS; i++)
+            want |= s == ERROR_MESSAGE_STATUSES[i];
+        TT_CHECK_MSG(!!codat_is_error_message_status(s) == want, "status %ld", s);
+        n += want;
+    }
+    TT_EQ_LONG(n, 7);
+}
+
+/* ---- codat_classify: 2XX ---- */
+
+TT_TEST(classify_200_json_object_ok)
+{
+    CLASSIFY(200, JSON, OBJ, CODAT_OK);
+    CLASSIFY(200, JSON, "{}", CODAT_OK);
+    CLASSIFY(200, JSON "; charset=utf-8", OBJ, CODAT_OK);
+    CLASSIFY(200, "Application/Json", OBJ, CODAT_OK);
+    CLASSIFY(200, JSON, "  \n" OBJ "\r\n  ", CODAT_OK); /* surrounding whitespace is valid JSON */
+    CLASSIFY(201, JSON, OBJ, CODAT_OK);
+    CLASSIFY(299, JSON, OBJ, CODAT_OK);
+
+    /* the object really is the body */
+    cJSON *json = NULL;
+    TT_EQ_LONG(codat_classify(200, JSON, OBJ, strlen(OBJ), &json), CODAT_OK);
+    TT_CHECK(json != NULL);
+    if (json) {
+        TT_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "accessToken")), "tok");
+        TT_EQ_DBL(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(json, "expiresIn")), 3600);
+    }
+    cJSON_Delete(json);
+}
+
+TT_TEST(classify_200_non_object_json_sdk_error)
+{
+    CLASSIFY(200, JSON, "[]", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "[" OBJ "]", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "\"tok\"", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "42", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "-1.5e3", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "true", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "null", CODAT_SDK_ERROR);
+}
+
+TT_TEST(classify_200_wrong_content_type_sdk_error)
+{
+    CLASSIFY(200, "text/plain", OBJ, CODAT_SDK_ERROR);
+    CLASSIFY(200, "text/html; charset=utf-8", OBJ, CODAT_SDK_ERROR);
+    CLASSIFY(200, "application/jsonp", OBJ, CODAT_SDK_ERROR);
+    CLASSIFY(200, "", OBJ, CODAT_SDK_ERROR);
+    CLASSIFY(200, NULL, OBJ, CODAT_SDK_ERROR);
+    CLASSIFY(200, "text/plain", "hello", CODAT_SDK_ERROR);
+}
+
+TT_TEST(classify_200_malformed_json_sdk_error)
+{
+    CLASSIFY(200, JSON, "{", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "{\"a\":}", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "{\"a\":1,}", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "{'a':1}", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "not json", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "<html>oops</html>", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "   ", CODAT_SDK_ERROR);
+    CLASSIFY_LEN(200, JSON, NULL, 0, CODAT_SDK_ERROR);
+    CLASSIFY_LEN(200, JSON, OBJ, 0, CODAT_SDK_ERROR);
+    /* a truncated body: only len bytes count, even though the buffer holds the whole object */
+    CLASSIFY_LEN(200, JSON, OBJ, strlen(OBJ) - 1, CODAT_SDK_ERROR);
+}
+
+/* Extra bytes after the object make the body malformed JSON (Python's json.loads: "Extra data"), so the
+ * API did not keep its promise. */
+TT_TEST(classify_200_trailing_garbage_sdk_error)
+{
+    CLASSIFY(200, JSON, "{\"a\":1}x", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "{\"a\":1}{\"b\":2}", CODAT_SDK_ERROR);
+    CLASSIFY(200, JSON, "{} ]", CODAT_SDK_ERROR);
+    CLASSIFY(404, JSON, ERR_OBJ "<html>", CODAT_SDK_ERROR);
+    /* an embedded NUL inside len is not the end of the body */
+    CLASSIFY_LEN(200, JSON, "{\"a\":1}\0garbage", 15, CODAT_SDK_ERROR);
+}
+
+TT_TEST(classify_body_need_not_be_nul_terminated)
+{
+    /* exactly len bytes, no terminator after them */
+    char *buf = malloc(strlen(OBJ));
+    TT_CHECK(buf != NULL);
+    if (!buf)
+        return;
+    memcpy(buf, OBJ, strlen(OBJ));
+    CLASSIFY_LEN(200, JSON, buf, strlen(OBJ), CODAT_OK);
+    CLASSIFY_LEN(200, JSON, buf, strlen(OBJ) - 1, CODAT_SDK_ERROR);
+    free(buf);
+}
+
+TT_TEST(classify_deep_nesting_is_refused_not_crashing)
+{
+    size_t depth = 100000;
+    char *body = malloc(depth * 2 + 16);
+    TT_CHECK(body != NULL);
+    if (!body)
+        return;
+    char *p = body;
+    p += sprintf(p, "{\"a\":");
+    memset(p, '[', depth);
+    p += depth;
+    memset(p, ']', depth);
+    p += depth;
+    *p++ = '}';
+    *p = '\0';
+    CLASSIFY(200, JSON, body, CODAT_SDK_ERROR);
+    free(body);
+}
+
+/* ---- codat_classify: error statuses ---- */
+
+TT_TEST(classify_error_message_statuses_with_json_object)
+{
+    for (size_t i = 0; i < N_EMS; i++) {
+        long s = ERROR_MESSAGE_STATUSES[i];
+        CLASSIFY(s, JSON, ERR_OBJ, CODAT_ERROR_MESSAGE);
+        CLASSIFY(s, JSON "; charset=utf-8", ERR_OBJ, CODAT_ERROR_MESSAGE);
+        CLASSIFY(s, "APPLICATION/JSON", "{}", CODAT_ERROR_MESSAGE);
+    }
+    cJSON *json = NULL;
+    TT_EQ_LONG(codat_classify(404, JSON, ERR_OBJ, strlen(ERR_OBJ), &json), CODAT_ERROR_MESSAGE);
+    TT_CHECK(json != NULL);
+    if (json)
+        TT_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "error")), "Not found");
+    cJSON_Delete(json);
+}
+
+TT_TEST(classify_error_message_statuses_with_bad_body_sdk_error)
+{
+    for (size_t i = 0; i < N_EMS; i++) {
+        long s = ERROR_MESSAGE_STATUSES[i];
+        CLASSIFY(s, "text/html", "<html><body>Bad Gateway</body></html>", CODAT_SDK_ERROR);
+        CLASSIFY(s, "text/html", ERR_OBJ, CODAT_SDK_ERROR); /* JSON text, wrong content type */
+        CLASSIFY(s, NULL, ERR_OBJ, CODAT_SDK_ERROR);
+        CLASSIFY(s, JSON, "{\"statusCode\":", CODAT_SDK_ERROR);
+        CLASSIFY(s, JSON, "not json", CODAT_SDK_ERROR);
+        CLASSIFY(s, JSON, "", CODAT_SDK_ERROR);
+        CLASSIFY(s, JSON, "[" ERR_OBJ "]", CODAT_SDK_ERROR);
+        CLASSIFY(s, JSON, "\"Not found\"", CODAT_SDK_ERROR);
+    }
+}
+
+TT_TEST(classify_other_error_statuses_sdk_error)
+{
+    const long others[] = {400, 405, 408, 409, 418, 422, 499, 501, 502, 504, 599, 600, 999};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        CLASSIFY(others[i], JSON, ERR_OBJ, CODAT_SDK_ERROR);
+        CLASSIFY(others[i], "text/plain", "oops", CODAT_SDK_ERROR);
+    }
+}
+
+TT_TEST(classify_redirects_and_informational_sdk_error)
+{
+    const long st[] = {100, 101, 103, 199, 300, 301, 302, 303, 304, 307, 308};
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        CLASSIFY(st[i], JSON, OBJ, CODAT_SDK_ERROR);
+        CLASSIFY(st[i], "text/html", "", CODAT_SDK_ERROR);
+    }
+}
+
+TT_TEST(classify_odd_statuses_sdk_error)
+{
+    const long st[] = {0, -1, -200, 1, 99, 1000, 200000, 2147483647L};
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        CLASSIFY(st[i], JSON, OBJ, CODAT_SDK_ERROR);
+}
+
+TT_TEST(classify_json_out_ownership)
+{
+    /* json_out is reset to NULL even when it held something, and set only on OK / ERROR_MESSAGE. */
+    cJSON *json = SENTINEL;
+    TT_EQ_LONG(codat_classify(502, JSON, ERR_OBJ, strlen(ERR_OBJ), &json), CODAT_SDK_ERROR);
+    TT_CHECK(json == NULL);
+    json = SENTINEL;
+    TT_EQ_LONG(codat_classify(200, JSON, "[1,2,3]", 7, &json), CODAT_SDK_ERROR);
+    TT_CHECK(json == NULL); /* the parsed array was freed inside, not leaked (valgrind checks) */
+
+    /* Many allocations handed out and freed by the caller: valgrind would report any leak. */
+    for (int i = 0; i < 200; i++) {
+        json = NULL;
+        codat_outcome o = codat_classify(i % 2 ? 200 : 500, JSON, OBJ, strlen(OBJ), &json);
+        TT_CHECK(o == (i % 2 ? CODAT_OK : CODAT_ERROR_MESSAGE) && json != NULL);
+        cJSON_Delete(json);
+    }
+    /* two results are independent trees */
+    cJSON *a = NULL, *b = NULL;
+    codat_classify(200, JSON, OBJ, strlen(OBJ), &a);
+    codat_classify(200, JSON, OBJ, strlen(OBJ), &b);
+    TT_CHECK(a && b && a != b);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
+int main(void)
+{
+    TT_RUN(json_content_type_accepts);
+    TT_RUN(json_content_type_refuses);
+    TT_RUN(error_message_status_set);
+    TT_RUN(classify_200_json_object_ok);
+    TT_RUN(classify_200_non_object_json_sdk_error);
+    TT_RUN(classify_200_wrong_content_type_sdk_error);
+    TT_RUN(classify_200_malformed_json_sdk_error);
+    TT_RUN(classify_200_trailing_garbage_sdk_error);
+    TT_RUN(classify_body_need_not_be_nul_terminated);
+    TT_RUN(classify_deep_nesting_is_refused_not_crashing);
+    TT_RUN(classify_error_message_statuses_with_json_object);
+    TT_RUN(classify_error_message_statuses_with_bad_body_sdk_error);
+    TT_RUN(classify_other_error_statuses_sdk_error);
+    TT_RUN(classify_redirects_and_informational_sdk_error);
+    TT_RUN(classify_odd_statuses_sdk_error);
+    TT_RUN(classify_json_out_ownership);
+    return tt_summary();
+}
