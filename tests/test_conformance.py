@@ -314,8 +314,12 @@ def role(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+TRANSPORT_HEADERS = {"host", "user-agent", "accept-encoding", "connection"}  # (user_agent: a deliberate difference)
+
+
 def requests_seen(o: Outcome) -> list:
-    return [(r.raw_path, r.headers.get("authorization"), r.headers.get("accept")) for r in o.requests]
+    return [(r.method, r.raw_path, {k: v for k, v in r.headers.items() if k not in TRANSPORT_HEADERS}, r.body)
+            for r in o.requests]
 
 
 def assert_same(sdk: Outcome, ours: Outcome, known: tuple = ()) -> None:

@@ -156,6 +156,13 @@ void engine_release(codat_client *c, codat_engine *e)
 void client_note_rate_limit(codat_client *c, const codat_job *job)
 {
     pthread_mutex_lock(&c->lock);
+    /* Concurrent answers arrive out of order: within one quota window the lowest remaining is the
+     * newest figure, so a late answer carrying a higher one is stale. */
+    if (c->rate_limit.known && job->rl_remaining > c->rate_limit.remaining && c->rate_limit.remaining >= 0 &&
+        strcmp(c->rate_limit.reset, job->rl_reset) == 0) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     c->rate_limit.known = 1;
     c->rate_limit.limit = job->rl_limit;
     c->rate_limit.remaining = job->rl_remaining;
