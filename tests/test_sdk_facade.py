@@ -414,7 +414,8 @@ def test_redirect_not_followed(cp, srv):
     Reply(body="{bad", content_type="application/json"),
     Reply(body=b"", content_type="application/json"),
     Reply(json={"accessToken": "t", "expiresIn": 1, "tokenType": "B"}, content_type="application/xml"),
-], ids=["text", "array", "null", "broken", "empty", "xml"])
+    Reply(body=b'{"accessToken": "t\xff", "expiresIn": 1, "tokenType": "B"}', content_type="application/json"),
+], ids=["text", "array", "null", "broken", "empty", "xml", "not-utf8"])
 def test_response_validation_error_from_the_core(cp, srv, reply):
     srv.script("x", reply)
     with pytest.raises(errors.ResponseValidationError) as info:

@@ -32,9 +32,47 @@ int codat_is_error_message_status(long status)
     }
 }
 
+int codat_is_valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned char c = *p;
+        size_t n;
+        unsigned min;
+        unsigned cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1, min = 0x80, cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, min = 0x800, cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if ((size_t)(end - p) <= n)
+            return 0;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        /* overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 */
+        if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 static cJSON *parse_object(const char *body, size_t len)
 {
     if (!body || len == 0)
+        return NULL;
+    /* JSON is UTF-8 (RFC 8259); a token with broken bytes must not come back silently repaired. */
+    if (!codat_is_valid_utf8(body, len))
         return NULL;
     const char *end = NULL;
     cJSON *json = cJSON_ParseWithLengthOpts(body, len, &end, 0);

@@ -154,6 +154,8 @@ int codat_is_json_content_type(const char *content_type);
  * parsed object (the caller frees it). */
 codat_outcome codat_classify(long status, const char *content_type, const char *body, size_t len,
                              cJSON **json_out);
+/* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+int codat_is_valid_utf8(const char *s, size_t len);
 /* Whether the status is an ErrorMessage status (401, 402, 403, 404, 429, 500, 503). */
 int codat_is_error_message_status(long status);
 

@@ -277,6 +277,35 @@ TT_TEST(classify_json_out_ownership)
     cJSON_Delete(b);
 }
 
+#define UTF8(lit) codat_is_valid_utf8(lit, sizeof(lit) - 1)
+
+TT_TEST(utf8_validation)
+{
+    TT_CHECK(UTF8(""));
+    TT_CHECK(UTF8("plain ascii"));
+    TT_CHECK(UTF8("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80"));   /* 2, 3 and 4 byte forms */
+    TT_CHECK(UTF8("\xf4\x8f\xbf\xbf"));                           /* U+10FFFF */
+    TT_CHECK(!UTF8("ab\xff" "cd"));                               /* never valid */
+    TT_CHECK(!UTF8("\xc3"));                                      /* truncated */
+    TT_CHECK(!UTF8("\xe2\x9c"));
+    TT_CHECK(!UTF8("\xc0\xaf"));                                  /* overlong "/" */
+    TT_CHECK(!UTF8("\xe0\x80\xaf"));
+    TT_CHECK(!UTF8("\xed\xa0\x80"));                              /* surrogate U+D800 */
+    TT_CHECK(!UTF8("\xf4\x90\x80\x80"));                          /* past U+10FFFF */
+    TT_CHECK(!UTF8("\x80"));                                      /* lone continuation */
+}
+
+TT_TEST(classify_invalid_utf8_is_sdk_error)
+{
+    static const char body[] = "{\"accessToken\": \"ab\xff" "cd\"}";
+    cJSON *json = NULL;
+    TT_EQ_LONG(codat_classify(200, "application/json", body, sizeof body - 1, &json), CODAT_SDK_ERROR);
+    TT_CHECK(json == NULL);
+    static const char err[] = "{\"error\": \"\xc0\xaf\"}";
+    TT_EQ_LONG(codat_classify(404, "application/json", err, sizeof err - 1, &json), CODAT_SDK_ERROR);
+    TT_CHECK(json == NULL);
+}
+
 int main(void)
 {
     TT_RUN(json_content_type_accepts);
@@ -295,5 +324,7 @@ int main(void)
     TT_RUN(classify_redirects_and_informational_sdk_error);
     TT_RUN(classify_odd_statuses_sdk_error);
     TT_RUN(classify_json_out_ownership);
+    TT_RUN(utf8_validation);
+    TT_RUN(classify_invalid_utf8_is_sdk_error);
     return tt_summary();
 }

@@ -1,0 +1,129 @@
+"""Command line: python -m codat_platform_c {token,demo,serve-stand-in} ...
+
+Exit codes: 0 success; 1 the API answered with an error (ErrorMessage/SDKError); 2 usage or bad input;
+3 transport error or timeout; 130 interrupted.
+"""
+import argparse
+import json
+import os
+import sys
+
+EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_TRANSPORT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m codat_platform_c",
+        description="Fetch Codat Platform API access tokens (libcurl + cJSON C core).",
+        epilog="Credentials come from CODAT_AUTH_HEADER (sent verbatim, e.g. 'Basic BASE64(API_KEY)') or "
+               "CODAT_API_KEY. Exit codes: 0 ok, 1 API error, 2 usage, 3 transport/timeout, 130 interrupted.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("token", help="fetch one company's access token and print it",
+                       description="Fetch an access token for COMPANY_ID. By default from the deprecated "
+                                   "connectionManagement/accessToken endpoint (valid 1 hour); with "
+                                   "--company-token from /companies/{id}/accessToken (valid 1 day).")
+    t.add_argument("company_id")
+    t.add_argument("--company-token", action="store_true",
+                   help="use GET /companies/{id}/accessToken (Codat's replacement endpoint)")
+    t.add_argument("--server-url", default=os.environ.get("CODAT_SERVER_URL") or "https://api.codat.io",
+                   help="API base URL (default: $CODAT_SERVER_URL or https://api.codat.io)")
+    t.add_argument("--timeout-ms", type=int, default=None, help="per-attempt timeout in milliseconds")
+    t.add_argument("--no-retries", action="store_true", help="make one attempt only")
+    t.add_argument("--ca-bundle", default=None, help="PEM file of CAs to trust for HTTPS")
+    t.add_argument("--json", action="store_true", help="print the whole JSON answer instead of the token")
+
+    d = sub.add_parser("demo", help="start the stand-in server on loopback and fetch tokens from it",
+                       description="Starts the embedded stand-in Codat server on 127.0.0.1 (HTTP and HTTPS), "
+                                   "fetches both kinds of token through the C client and prints them, then "
+                                   "shows how errors look. Needs no network and no credentials.")
+    d.add_argument("--company-id", default="8a210b68-6988-11ed-a1eb-0242ac120002")
+
+    s = sub.add_parser("serve-stand-in", help="run the stand-in Codat server for local development",
+                       description="Run codat_platform_c.testing.StandInServer in the foreground until "
+                                   "Ctrl-C. Magic company ids: status-NNN, slow-MS, silence.")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--tls", action="store_true", help="serve HTTPS with a self-made CA (its path is printed)")
+    s.add_argument("--auth-header", default=None, help="require exactly this Authorization header")
+    return p
+
+
+def _client(args):
+    import codat_platform_c as codat
+    auth = os.environ.get("CODAT_AUTH_HEADER") or None
+    key = None if auth else (os.environ.get("CODAT_API_KEY") or None)
+    return codat.Client(auth, api_key=key, server_url=args.server_url, timeout_ms=args.timeout_ms,
+                        retries=None if args.no_retries else codat.RetryConfig(),
+                        verify=args.ca_bundle or True)
+
+
+def _token(args):
+    import codat_platform_c as codat
+    try:
+        with _client(args) as client:
+            fetch = client.get_company_access_token if args.company_token else client.get_access_token
+            answer = fetch(args.company_id)
+    except (TypeError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except codat.ErrorMessage as e:
+        print(f"error: Codat answered {e}", file=sys.stderr)
+        return EXIT_API_ERROR
+    except codat.SDKError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_API_ERROR
+    except codat.TransportError as e:
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_TRANSPORT
+    print(json.dumps(answer) if args.json else answer["accessToken"])
+    return EXIT_OK
+
+
+def _demo(args):
+    import time
+
+    import codat_platform_c as codat
+    from codat_platform_c.testing import Reply, StandInServer
+
+    auth = "Basic " + "ZGVtby1hcGkta2V5"  # base64("demo-api-key")
+    print(f"codat_platform_c {codat.__version__} ({codat.USER_AGENT})")
+    with StandInServer(auth_header=auth) as http_srv, StandInServer(tls=True, auth_header=auth) as https_srv:
+        print(f"stand-in Codat server: {http_srv.url} and {https_srv.url}")
+        with codat.Client(auth_header=auth, server_url=http_srv.url) as client:
+            t = time.perf_counter()
+            token = client.get_access_token(args.company_id)
+            ms = (time.perf_counter() - t) * 1000
+            print(f"GET /companies/{args.company_id}/connectionManagement/accessToken -> {token} ({ms:.2f} ms)")
+            company = client.get_company_access_token(args.company_id)
+            print(f"GET /companies/{args.company_id}/accessToken -> {company}")
+            print(f"rate limit: {client.rate_limit}")
+            http_srv.script("demo-missing", Reply(status=404))
+            try:
+                client.get_access_token("demo-missing")
+            except codat.ErrorMessage as e:
+                print(f"errors raise typed exceptions: {type(e).__name__}: {e}")
+            batch = client.get_access_tokens([f"company-{i}" for i in range(100)], concurrency=16)
+            print(f"batch: {sum(isinstance(v, dict) for v in batch.values())} of 100 tokens in one call")
+        with codat.Client(auth_header=auth, server_url=https_srv.url, verify=https_srv.ca_path) as tls_client:
+            print(f"over HTTPS -> {tls_client.get_access_token(args.company_id)}")
+    return EXIT_OK
+
+
+def _serve(args):
+    from codat_platform_c.testing import serve
+    serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header)
+    return EXIT_OK
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        return {"token": _token, "demo": _demo, "serve-stand-in": _serve}[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for codat_platform_c, idempotently: the C libraries (apt), a virtual
+# environment in .venv with the package built in place and the test tools (pip).
+#   CODAT_WERROR=1 (the default here) builds with -Wall -Wextra -Werror.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libcurl4-openssl-dev libcjson-dev pkg-config gcc clang libclang-rt-14-dev valgrind nginx-light openssl)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($PYTHON --version)"
+  $PYTHON -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip setuptools wheel
+# Test-only dependencies: pytest, the official SDK (the conformance oracle), mypy.
+.venv/bin/python -m pip install -q -r requirements-test.txt
+echo "setup: building the extension (-Werror)"
+CODAT_WERROR=${CODAT_WERROR:-1} .venv/bin/python -m pip install -q --no-build-isolation -e . 2>&1 \
+  | grep -v -E "BuildBackendWarning|^\s*$|\*\*\*|!!|corresp|editable|Please|By 20|See https|with strategy|folders in your" || true
+.venv/bin/python -c "import codat_platform_c as c; print('setup: ok,', c.USER_AGENT)"
