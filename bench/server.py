@@ -171,19 +171,23 @@ http {{
                 time.sleep(0.05)
 
     def error_log(self) -> str:
-        try:
-            with open(os.path.join(self.dir, "error.log")) as f:
-                return f.read()[-2000:]
-        except OSError:
-            return "(no error log)"
+        out = []
+        for name in ("stderr.log", "error.log"):
+            try:
+                with open(os.path.join(self.dir, name)) as f:
+                    out.append(f.read()[-2000:])
+            except OSError:
+                pass
+        return "\n".join(out) or "(no error log)"
 
     def start(self) -> "NginxServer":
         self._make_cert()
         conf = self._write_conf()
-        self.proc = subprocess.Popen(
-            [_nginx_bin(), "-p", self.dir, "-c", conf],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        with open(os.path.join(self.dir, "stderr.log"), "wb") as err:
+            self.proc = subprocess.Popen(
+                [_nginx_bin(), "-p", self.dir, "-c", conf],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+            )
         self._wait_ready()
         return self
 
@@ -217,6 +221,10 @@ def nginx_version() -> str:
 
 
 if __name__ == "__main__":
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the with-block stops nginx
     with NginxServer() as srv:
         print("nginx up in", srv.dir)
         for k, v in srv.urls.items():

@@ -140,6 +140,35 @@ delay_s=0.0, action=None)``:
   ``"close_after"``
       answer normally with ``Connection: close``, then close the connection.
       The client must open a new connection for its next request.
+  ``"close_idle"``
+      answer normally *without* ``Connection: close`` (the client is told
+      the connection stays open), then close it (FIN) at once, as a server
+      whose keep-alive timeout ran out does.  The client's pooled
+      connection is dead by its next request.
+  ``"reset_idle"``
+      like ``"close_idle"``, but abort the connection with a TCP RST.
+  ``"reset_mid_body"``
+      after ``delay_s``, send the headers (true Content-Length) and the
+      first half of the body, wait 0.05 s (so that the client has read the
+      headers), then abort with a TCP RST.
+  ``"drip_head"``
+      like ``"drip"``, but the status line and headers are dripped too, one
+      byte every ``delay_s`` (0.05 s if 0): a "slow loris" server.
+  ``"raw"``
+      after ``delay_s``, send ``body`` verbatim as the *entire* response
+      (status line, headers, body: nothing is added, no Content-Length, no
+      rate-limit headers), then close the connection (FIN).  ``body`` is
+      required.  For garbage status lines, malformed or huge headers,
+      HTTP/1.0 bodies delimited by the close, interim 1XX responses, chunked
+      bodies, invalid UTF-8 and the like.  For example::
+
+          Reply(action="raw", body=b"HTTP/1.1 100 Continue\\r\\n\\r\\n"
+                b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
+                b"Content-Length: 2\\r\\n\\r\\n{}")
+
+  A connection closed by the server *before* it answered a request that
+  came on a kept-alive connection (``Reply(), Reply(action="drop")``) is
+  the keep-alive race every HTTP client must survive.
 
 A redirect is just ``Reply(status=302, headers={"Location": url})``.
 
@@ -153,6 +182,7 @@ Magic company ids (no scripting needed; handy from a shell)
 ``silence``
     never answer.
 ``action-drop``, ``action-reset``, ``action-truncate``, ``action-close_after``, ``action-drip``
+    (and ``action-`` with any other action above except ``raw``)
     the matching ``Reply(action=...)``.  ``action-drip`` drips the default
     success at 50 ms per byte.
 
@@ -199,6 +229,11 @@ Other attributes
     made when the server starts, in a temporary directory that ``stop()``
     removes.  It is None without TLS.
 
+``StandInServer(tls=True, cert=(cert_path, key_path))`` serves the given
+PEM certificate (chain) and key instead, for testing certificate failures
+(a wrong host name, an expired certificate); ``srv.ca_path`` is then None
+and the files are neither copied nor removed.
+
 ``stop()`` closes every connection at once (silent ones too) and joins the
 thread.  Calling it again does nothing.  ``start()`` returns once the
 server is listening.  The server can also be used as a context manager.
@@ -232,7 +267,9 @@ from typing import Any, Mapping, NamedTuple, Optional, Union
 
 __all__ = ["StandInServer", "Reply", "RecordedRequest", "serve", "main"]
 
-ACTIONS = frozenset({"silence", "drop", "reset", "drip", "truncate", "close_after"})
+ACTIONS = frozenset({"silence", "drop", "reset", "drip", "truncate", "close_after",
+                     "raw", "drip_head", "reset_mid_body", "close_idle", "reset_idle"})
+RESET_MID_BODY_PAUSE_S = 0.05
 
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 1024 * 1024
@@ -287,6 +324,8 @@ class Reply:
             raise ValueError(f"action must be one of {sorted(ACTIONS)}, not {self.action!r}")
         if self.delay_s < 0:
             raise ValueError("delay_s must be >= 0")
+        if self.action == "raw" and self.body is None:
+            raise ValueError('action="raw" needs body (the whole response, as bytes)')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -333,7 +372,7 @@ def _magic_reply(company_id: str) -> Optional[Reply]:
         return Reply(delay_s=int(m.group(1)) / 1000.0)
     if company_id.startswith("action-"):
         action = company_id[len("action-"):]
-        if action in ACTIONS:
+        if action in ACTIONS and action != "raw":
             return Reply(action=action)
     return None
 
@@ -442,8 +481,11 @@ class StandInServer:
 
     def __init__(self, tls: bool = False, auth_header: Optional[str] = None,
                  rate_limit: int = 1000, host: str = "127.0.0.1", port: int = 0,
-                 enforce_rate_limit: bool = False) -> None:
+                 enforce_rate_limit: bool = False, cert: Optional[tuple] = None) -> None:
+        if cert is not None and not tls:
+            raise ValueError("cert needs tls=True")
         self.tls = bool(tls)
+        self._given_cert = tuple(cert) if cert is not None else None
         self.auth_header = auth_header
         self.rate_limit = int(rate_limit)
         self.enforce_rate_limit = bool(enforce_rate_limit)
@@ -506,7 +548,11 @@ class StandInServer:
             if self._thread is not None:
                 raise RuntimeError("the server is already running")
             ssl_ctx = None
-            if self.tls:
+            if self.tls and self._given_cert is not None:
+                ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ssl_ctx.load_cert_chain(*self._given_cert)
+                ssl_ctx.set_alpn_protocols(["http/1.1"])
+            elif self.tls:
                 self._tmpdir = tempfile.mkdtemp(prefix="codat-standin-")
                 try:
                     self.ca_path, self._cert_path, self._key_path = _make_certs(self._tmpdir)
@@ -774,6 +820,9 @@ class StandInServer:
             status = reply.status
             if reply.action == "silence":
                 return _Plan("silence", 0.0, b"", b"", False)
+            if reply.action == "raw":
+                raw = reply.body.encode() if isinstance(reply.body, str) else bytes(reply.body)
+                return _Plan("raw", reply.delay_s, b"", raw, False)
             if reply.json is not None:
                 payload = _json.dumps(reply.json).encode()
             elif reply.body is not None:
@@ -996,7 +1045,7 @@ class _Connection(asyncio.Protocol):
             if self.eof:
                 self._close()
             return
-        if plan.delay_s > 0 or plan.action == "drip":
+        if plan.delay_s > 0 or plan.action in ("drip", "drip_head", "reset_mid_body"):
             self.busy = True
             task = asyncio.get_running_loop().create_task(self._slow(plan))
             self.task = task
@@ -1014,6 +1063,15 @@ class _Connection(asyncio.Protocol):
         elif action == "truncate":
             self.transport.write(plan.head + plan.payload[: len(plan.payload) // 2])
             self._close()
+        elif action == "raw":
+            self.transport.write(plan.payload)
+            self._close()
+        elif action == "close_idle":
+            self.transport.write(plan.head + plan.payload)
+            self._close()
+        elif action == "reset_idle":
+            self.transport.write(plan.head + plan.payload)
+            self._abort(rst=True)
         else:
             self.transport.write(plan.head + plan.payload)
             if not plan.keep_alive:
@@ -1021,16 +1079,29 @@ class _Connection(asyncio.Protocol):
 
     async def _slow(self, plan: _Plan) -> None:
         try:
-            if plan.action == "drip":
-                self.transport.write(plan.head)
+            if plan.action in ("drip", "drip_head"):
+                data = plan.payload
+                if plan.action == "drip":
+                    self.transport.write(plan.head)
+                else:
+                    data = plan.head + plan.payload
                 interval = plan.delay_s or DEFAULT_DRIP_INTERVAL_S
-                for i in range(len(plan.payload)):
+                for i in range(len(data)):
                     await asyncio.sleep(interval)
                     if self.closed:
                         return
-                    self.transport.write(plan.payload[i:i + 1])
+                    self.transport.write(data[i:i + 1])
                 if not plan.keep_alive:
                     self._close()
+            elif plan.action == "reset_mid_body":
+                await asyncio.sleep(plan.delay_s)
+                if self.closed:
+                    return
+                self.transport.write(plan.head + plan.payload[: len(plan.payload) // 2])
+                await asyncio.sleep(RESET_MID_BODY_PAUSE_S)
+                if not self.closed:
+                    self._abort(rst=True)
+                return
             else:
                 await asyncio.sleep(plan.delay_s)
                 if self.closed:

@@ -157,12 +157,24 @@ def test_secret_not_in_transport_errors():
     assert "U0VDUkVU" not in str(info.value) and "U0VDUkVU" not in repr(info.value)
 
 
-def test_nothing_logged_contains_secret(server, caplog):
+def test_nothing_logged_contains_secret(server):
     secret = "Basic " + "Q0FQTE9HX1NFQ1JFVA=="
-    caplog.set_level(logging.DEBUG)
-    with codat.Client(auth_header=secret, server_url=server.url, retries=None) as c:
-        try:
-            c.get_access_token("x")
-        except codat.ErrorMessage:
-            pass
-    assert "Q0FQTE9H" not in caplog.text
+    got = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            got.append(self.format(record))
+
+    logger = logging.getLogger("codat_platform_c")
+    handler, old_level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        with codat.Client(auth_header=secret, server_url=server.url, retries=None) as c:
+            with pytest.raises(codat.ErrorMessage):
+                c.get_access_token("x")  # 401: the stand-in expects another header
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert got, "the failed call should have been logged"
+    assert not any("Q0FQTE9H" in line for line in got)

@@ -14,11 +14,14 @@ SDK's keyword-only ``request``, ``retries``, ``server_url``, ``timeout_ms`` and 
 Importing this package loads neither pydantic, nor httpx, nor asyncio. The places where it behaves
 differently from the SDK on purpose are listed in docs/sdk_facade.md.
 """
-from codat_platform_c import USER_AGENT, __version__ as VERSION
+import codat_platform_c as _codat
 
 from . import models, types, utils
 from ._client import DEFAULT_TIMEOUT_MS, SERVERS, CodatPlatform, Companies, ConnectionManagement
 from .utils import BackoffStrategy, RetryConfig
+
+VERSION: str = _codat.__version__
+USER_AGENT: str = _codat.USER_AGENT
 
 __all__ = [
     "CodatPlatform", "Companies", "ConnectionManagement", "RetryConfig", "BackoffStrategy", "SERVERS",

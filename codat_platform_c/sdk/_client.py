@@ -25,7 +25,7 @@ _OTHER_GROUPS = frozenset({
     "cors", "connections", "webhooks", "integrations", "refresh_data", "settings", "push_data", "read_data",
     "supplemental_data", "custom_data_type"})
 
-SecuritySource = Union[shared.Security, Mapping, Callable[[], Any], None]
+SecuritySource = Union[shared.Security, Mapping[str, str], Callable[[], Any], None]
 
 
 def _reason(status: int) -> str:
@@ -38,9 +38,9 @@ def _reason(status: int) -> str:
 
 def _translate(exc: BaseException) -> BaseException:
     """The SDK-style exception for a codat_platform_c ErrorMessage or SDKError."""
-    status = exc.status_code or 0  # type: ignore[attr-defined]
-    body = exc.body or ""  # type: ignore[attr-defined]
-    headers = errors.CaseInsensitiveHeaders(exc.headers)  # type: ignore[attr-defined]
+    status = getattr(exc, "status_code", None) or 0
+    body = getattr(exc, "body", None) or ""
+    headers = errors.CaseInsensitiveHeaders(getattr(exc, "headers", None))
     new: errors.CodatPlatformError
     if isinstance(exc, _codat.ErrorMessage):
         data = shared.ErrorMessage.from_dict(exc.data if isinstance(exc.data, Mapping) else {})
@@ -53,8 +53,6 @@ def _translate(exc: BaseException) -> BaseException:
                               headers=headers)
     else:
         new = errors.SDKError(_reason(status), raw_response=exc, body=body, status_code=status, headers=headers)
-    new.retry_after = exc.retry_after  # type: ignore[attr-defined]
-    new.attempts = exc.attempts  # type: ignore[attr-defined]
     return new
 
 
@@ -64,10 +62,7 @@ def _invalid_model(which: str, value: Any, problem: ValueError) -> errors.Respon
         body = json.dumps(value)
     except (TypeError, ValueError):
         body = repr(value)
-    exc = errors.ResponseValidationError("Response validation failed", cause=problem, body=body, status_code=200)
-    exc.retry_after = None  # type: ignore[attr-defined]
-    exc.attempts = None  # type: ignore[attr-defined]
-    return exc
+    return errors.ResponseValidationError("Response validation failed", cause=problem, body=body, status_code=200)
 
 
 def _to_model(which: str, value: Any) -> Any:

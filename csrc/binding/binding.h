@@ -13,6 +13,8 @@ typedef struct {
     PyObject *SDKError;
     PyObject *TransportError;
     PyObject *Timeout;
+    PyObject *logger;        /* logging.getLogger("codat_platform_c"), made once logging is imported */
+    PyObject *str_logging;   /* "logging", interned */
     char user_agent[256];
 } module_state;
 

@@ -62,6 +62,67 @@ static int report_progress(void *p, size_t done, size_t total)
     return 0;
 }
 
+/* ---- logging ---- */
+
+/* The lowest level the "codat_platform_c" logger wants, or 0. Costs a dict lookup when the application
+ * never imported logging (then nobody could be listening), and a few isEnabledFor calls otherwise; the
+ * core formats nothing below the level returned. */
+static int wanted_log_level(module_state *st)
+{
+    PyObject *logging = PyImport_GetModule(st->str_logging);
+    if (!logging) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (!st->logger)
+        st->logger = PyObject_CallMethod(logging, "getLogger", "s", "codat_platform_c");
+    Py_DECREF(logging);
+    if (!st->logger) {
+        PyErr_Clear();
+        return 0;
+    }
+    static const int order[] = {CODAT_LOG_WARNING, CODAT_LOG_DEBUG, CODAT_LOG_INFO};
+    int lowest = 0;
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        PyObject *r = PyObject_CallMethod(st->logger, "isEnabledFor", "i", order[i]);
+        int on = r ? PyObject_IsTrue(r) : 0;
+        Py_XDECREF(r);
+        if (on <= 0) {
+            PyErr_Clear();
+            if (i == 0)
+                return 0; /* not even warnings: logging is off for us */
+            continue;
+        }
+        if (lowest == 0 || order[i] < lowest)
+            lowest = order[i];
+        if (order[i] == CODAT_LOG_DEBUG)
+            break;
+    }
+    return lowest;
+}
+
+/* Called by the core with no GIL, from the calling thread or the I/O thread. */
+static void log_to_python(void *ctx, int level, const char *message)
+{
+    module_state *st = ctx;
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *r = PyObject_CallMethod(st->logger, "log", "is", level, message);
+    if (!r)
+        PyErr_WriteUnraisable(st->logger); /* a broken handler must not break the call */
+    Py_XDECREF(r);
+    PyGILState_Release(g);
+}
+
+static void attach_logging(module_state *st, codat_call_opts *opts)
+{
+    int level = wanted_log_level(st);
+    if (level > 0) {
+        opts->log = log_to_python;
+        opts->log_ctx = st;
+        opts->log_level = level;
+    }
+}
+
 /* ---- shared argument handling ---- */
 
 static int check_open(ClientObject *self)
@@ -256,6 +317,7 @@ static PyObject *fetch_one(ClientObject *self, codat_endpoint which, const char 
         call_options_clear(&co);
         return NULL;
     }
+    attach_logging(client_state(self), &co.opts);
     codat_result result;
     wait_ctx w = {0};
     w.tstate = PyEval_SaveThread();
@@ -322,6 +384,7 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
         goto done;
     if (parse_call_kwargs(args + nargs, kwnames, &co, names, values, 3) < 0)
         goto done;
+    attach_logging(client_state(self), &co.opts);
     long concurrency = 16;
     if (values[0]) {
         if (!PyLong_Check(values[0]) || PyBool_Check(values[0])) {
@@ -473,6 +536,7 @@ static PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, 
         call_options_clear(&co);
         return NULL;
     }
+    attach_logging(client_state(self), &co.opts);
     async_ctx *ctx = PyMem_RawMalloc(sizeof *ctx);
     if (!ctx) {
         call_options_clear(&co);

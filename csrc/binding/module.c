@@ -78,6 +78,9 @@ static int codat_exec(PyObject *module)
         set_class_defaults(st->TransportError, transport_attrs) < 0)
         return -1;
 
+    st->str_logging = PyUnicode_InternFromString("logging");
+    if (!st->str_logging)
+        return -1;
     st->client_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &client_type_spec, NULL);
     if (!st->client_type || PyModule_AddType(module, st->client_type) < 0)
         return -1;
@@ -97,6 +100,7 @@ static int codat_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->SDKError);
     Py_VISIT(st->TransportError);
     Py_VISIT(st->Timeout);
+    Py_VISIT(st->logger);
     return 0;
 }
 
@@ -109,6 +113,8 @@ static int codat_clear(PyObject *module)
     Py_CLEAR(st->SDKError);
     Py_CLEAR(st->TransportError);
     Py_CLEAR(st->Timeout);
+    Py_CLEAR(st->logger);
+    Py_CLEAR(st->str_logging);
     return 0;
 }
 

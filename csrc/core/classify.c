@@ -67,12 +67,30 @@ int codat_is_valid_utf8(const char *s, size_t len)
     return 1;
 }
 
+/* Whether a JSON text holds the escape \u0000. cJSON keeps strings NUL-terminated, so such a string (a
+ * key or a value) would come back silently cut short at the NUL. Backslashes pair left to right and are
+ * only valid inside strings, so a plain scan finds every escape without tracking string state. */
+static int has_nul_escape(const char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && len - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0)
+            return 1;
+        i++; /* skip the escaped character ("\\\\" included) */
+    }
+    return 0;
+}
+
 static cJSON *parse_object(const char *body, size_t len)
 {
     if (!body || len == 0)
         return NULL;
     /* JSON is UTF-8 (RFC 8259); a token with broken bytes must not come back silently repaired. */
     if (!codat_is_valid_utf8(body, len))
+        return NULL;
+    /* Nor may it come back silently truncated at an escaped NUL. */
+    if (has_nul_escape(body, len))
         return NULL;
     const char *end = NULL;
     cJSON *json = cJSON_ParseWithLengthOpts(body, len, &end, 0);

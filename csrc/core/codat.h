@@ -63,12 +63,23 @@ typedef struct {
     codat_retry_cfg retry;
 } codat_config;
 
+/* Log levels, numbered as Python's logging module numbers them. */
+#define CODAT_LOG_DEBUG 10   /* every attempt: request line, status, time */
+#define CODAT_LOG_INFO 20    /* every retry: why and how long the wait */
+#define CODAT_LOG_WARNING 30 /* a call that ends in an error */
+/* Receives one finished line. Runs on the calling thread (or the I/O thread for asynchronous calls) with
+ * no lock held. Lines never hold the auth header or a token. */
+typedef void (*codat_log_fn)(void *ctx, int level, const char *message);
+
 /* Per-call overrides: leave a field at its "unset" value to use the client's. */
 typedef struct {
     long timeout_ms;                /* -1 = client's; 0 = no limit */
     const codat_retry_cfg *retry;   /* NULL = client's */
     const char *server_url;         /* NULL = client's */
     const char *const *extra_headers; /* NULL-terminated "Name: value" lines, already validated; or NULL */
+    codat_log_fn log;               /* NULL = no logging */
+    void *log_ctx;
+    int log_level;                  /* the lowest level wanted; nothing below it is even formatted */
 } codat_call_opts;
 void codat_call_opts_init(codat_call_opts *opts);
 

@@ -46,6 +46,11 @@ struct codat_job {
     char rl_reset[64];
     char errbuf[CURL_ERROR_SIZE];
 
+    double attempt_start_ms;
+    codat_log_fn log;
+    void *log_ctx;
+    int log_level;
+
     codat_result *out;
     /* Asynchronous calls only. */
     codat_done_fn done;

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <stdio.h>
 #include <time.h>
+#include <stdarg.h>
 #include "internal.h"
 
 int growbuf_append(growbuf *b, const char *data, size_t n)
@@ -86,7 +87,9 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
         job->rl_reset[0] = '\0';
     } else if (header_is(line, n, "retry-after:", 12)) {
         header_value(line, n, 12, value, sizeof value);
-        job->retry_after_s = codat_parse_retry_after(value, (double)time(NULL));
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now); /* with fractions: an HTTP date is whole seconds */
+        job->retry_after_s = codat_parse_retry_after(value, (double)now.tv_sec + (double)now.tv_nsec / 1e9);
     } else if (header_is(line, n, "x-rate-limit-limit:", 19)) {
         header_value(line, n, 19, value, sizeof value);
         job->rl_limit = parse_long_or(value, -1);
@@ -96,9 +99,12 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
     } else if (header_is(line, n, "x-rate-limit-reset:", 19)) {
         header_value(line, n, 19, job->rl_reset, sizeof job->rl_reset);
     }
-    /* The header block is kept for SDKError.headers; cap it like the body. */
-    if (job->hdrs.len + n > job->max_body)
+    /* The header block is kept for SDKError.headers; cap it like the body (and report it the same way: a
+     * response over max_body_bytes is an SDKError, not a transport failure). */
+    if (job->hdrs.len + n > job->max_body) {
+        job->body_too_large = 1;
         return 0;
+    }
     return growbuf_append(&job->hdrs, line, n) == 0 ? n : 0;
 }
 
@@ -115,6 +121,11 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
     job->timeout_ms = (opts && opts->timeout_ms >= 0) ? opts->timeout_ms : c->timeout_ms;
     job->retry = (opts && opts->retry) ? *opts->retry : c->retry;
     job->max_body = c->max_body;
+    if (opts && opts->log && opts->log_level > 0) {
+        job->log = opts->log;
+        job->log_ctx = opts->log_ctx;
+        job->log_level = opts->log_level;
+    }
     job->url = codat_build_url(server, which, company_id);
     if (!job->url)
         return -1;
@@ -194,6 +205,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->errbuf);
+    job->attempt_start_ms = codat_now_ms();
     if (curl_multi_add_handle(e->multi, easy) != CURLM_OK) {
         job->easy = NULL;
         curl_easy_cleanup(easy);
@@ -294,6 +306,45 @@ static void redact_secrets(codat_client *c, growbuf *buf)
         redact(buf, space + 1);
 }
 
+static int log_wanted(const codat_job *job, int level)
+{
+    return job->log && job->log_level <= level;
+}
+
+static void job_log(const codat_job *job, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void job_log(const codat_job *job, int level, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    job->log(job->log_ctx, level, line);
+}
+
+/* The request path without the server: enough to identify the call, and shorter. */
+static const char *url_path(const codat_job *job)
+{
+    const char *p = strstr(job->url, "/companies/");
+    return p ? p : job->url;
+}
+
+static const char *outcome_name(codat_outcome o)
+{
+    switch (o) {
+    case CODAT_OK: return "ok";
+    case CODAT_ERROR_MESSAGE: return "ErrorMessage";
+    case CODAT_SDK_ERROR: return "SDKError";
+    case CODAT_TRANSPORT: return "TransportError";
+    case CODAT_TIMEOUT: return "Timeout";
+    case CODAT_CANCELLED: return "cancelled";
+    case CODAT_BAD_INPUT: return "bad input";
+    default: return "out of memory";
+    }
+}
+
 static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long status, cJSON *json,
                    CURLcode code, const char *message)
 {
@@ -321,6 +372,15 @@ static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long 
     if (message)
         snprintf(r->message, sizeof r->message, "%s", message);
     job->state = JOB_DONE;
+    if (outcome != CODAT_OK && outcome != CODAT_CANCELLED && log_wanted(job, CODAT_LOG_WARNING)) {
+        char detail[300] = "";
+        if (status)
+            snprintf(detail, sizeof detail, " (status %ld)", status);
+        else if (message)
+            snprintf(detail, sizeof detail, ": %s", message);
+        job_log(job, CODAT_LOG_WARNING, "GET %s failed after %d attempt%s: %s%s", url_path(job), r->attempts,
+                r->attempts == 1 ? "" : "s", outcome_name(outcome), detail);
+    }
 }
 
 void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const char *message)
@@ -365,20 +425,38 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
         status = 0;
     }
     easy_return(e, job);
+    if (log_wanted(job, CODAT_LOG_DEBUG)) {
+        double ms = codat_now_ms() - job->attempt_start_ms;
+        if (status)
+            job_log(job, CODAT_LOG_DEBUG, "GET %s -> %ld in %.1f ms (attempt %d)", url_path(job), status, ms,
+                    job->retries_done + 1);
+        else
+            job_log(job, CODAT_LOG_DEBUG, "GET %s -> %s in %.1f ms (attempt %d): %s", url_path(job),
+                    outcome_name(outcome), ms, job->retries_done + 1, message);
+    }
 
     if (retryable) {
         double now = codat_now_ms();
-        double delay;
-        if (job->retry_after_s >= 0) {
+        double jitter = (double)(rng_next(&e->rng) >> 11) / 9007199254740992.0; /* [0, 1) */
+        double delay = (double)codat_backoff_delay_ms(&job->retry, job->retries_done, jitter);
+        /* Retry-After is a floor, not a replacement: "Retry-After: 0" on every answer must not turn the
+         * retry loop into a tight one that hammers the server for the whole budget. */
+        if (job->retry_after_s >= 0 && job->retry_after_s * 1000.0 > delay)
             delay = job->retry_after_s * 1000.0;
-        } else {
-            double jitter = (double)(rng_next(&e->rng) >> 11) / 9007199254740992.0; /* [0, 1) */
-            delay = (double)codat_backoff_delay_ms(&job->retry, job->retries_done, jitter);
-        }
         /* Never sleep past the budget: a Retry-After of hours fails now, with the answer that asked for it. */
         if (now + delay - job->start_ms <= (double)job->retry.max_elapsed_ms) {
             if (json)
                 cJSON_Delete(json);
+            if (log_wanted(job, CODAT_LOG_INFO)) {
+                char reason[64];
+                if (status)
+                    snprintf(reason, sizeof reason, "status %ld", status);
+                else
+                    snprintf(reason, sizeof reason, "%s", outcome_name(outcome));
+                job_log(job, CODAT_LOG_INFO, "GET %s: retrying after %s in %.3f s%s (retry %d)", url_path(job),
+                        reason, delay / 1000.0, job->retry_after_s >= 0 ? " (Retry-After)" : "",
+                        job->retries_done + 1);
+            }
             job->retries_done++;
             job->next_at_ms = now + delay;
             job->state = JOB_WAITING;

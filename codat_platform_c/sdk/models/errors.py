@@ -17,7 +17,7 @@ there): they are ``codat_platform_c.TransportError`` (a ConnectionError) and ``c
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import codat_platform_c as _codat
 
@@ -43,15 +43,15 @@ class CaseInsensitiveHeaders(Dict[str, str]):
     def __contains__(self, key: object) -> bool:
         return super().__contains__(str(key).lower())
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(str(key).lower(), default)
 
     def __repr__(self) -> str:
         return f"CaseInsensitiveHeaders({dict(self)!r})"
 
 
-def _rebuild(cls: type, args: tuple, state: dict) -> BaseException:
-    exc = cls.__new__(cls, *args)
+def _rebuild(cls: type, args: Tuple[Any, ...], state: Dict[str, Any]) -> BaseException:
+    exc: BaseException = cls.__new__(cls, *args)
     exc.args = args
     exc.__dict__.update(state)
     return exc
@@ -66,6 +66,10 @@ class CodatPlatformError(Exception):
     body: str
     headers: CaseInsensitiveHeaders
     raw_response: Optional[Any]
+    retry_after: Optional[float]
+    """Seconds the server asked to wait (Retry-After), or None."""
+    attempts: Optional[int]
+    """How many requests the call made, or None when not known."""
 
     def __init__(self, message: str, raw_response: Optional[Any] = None, body: Optional[str] = None,
                  status_code: Optional[int] = None, headers: Optional[Mapping[str, str]] = None) -> None:
@@ -80,6 +84,8 @@ class CodatPlatformError(Exception):
         self.body = body or ""
         self.headers = headers if isinstance(headers, CaseInsensitiveHeaders) else CaseInsensitiveHeaders(headers)
         self.raw_response = raw_response
+        self.retry_after = getattr(raw_response, "retry_after", None)
+        self.attempts = getattr(raw_response, "attempts", None)
         Exception.__init__(self, message)
 
     def __str__(self) -> str:

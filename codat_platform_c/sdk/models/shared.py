@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Union
+from typing import Any, ClassVar, Dict, FrozenSet, Iterator, List, Optional, Union
 
 from ..types import UNSET, OptionalNullable, Unset
 
@@ -58,7 +58,7 @@ class _Model:
 
     __slots__ = ()
     _ALIASES: ClassVar[Dict[str, str]] = {}
-    _NULLABLE: ClassVar[frozenset] = frozenset()
+    _NULLABLE: ClassVar[FrozenSet[str]] = frozenset()
 
     def model_dump(self, *, by_alias: bool = False, exclude_none: bool = False) -> Dict[str, Any]:
         """The fields as a dict. As in the SDK's models, None is left out (except for a nullable field,
@@ -158,7 +158,7 @@ class ErrorValidationItem(_Model):
     item_id: OptionalNullable[str] = UNSET
     message: OptionalNullable[str] = UNSET
     validator_name: OptionalNullable[str] = UNSET
-    _NULLABLE: ClassVar[frozenset] = frozenset({"item_id", "message", "validator_name"})
+    _NULLABLE: ClassVar[FrozenSet[str]] = frozenset({"item_id", "message", "validator_name"})
     _ALIASES: ClassVar[Dict[str, str]] = {"item_id": "itemId", "validator_name": "validatorName"}
 
     @classmethod
@@ -179,7 +179,7 @@ def _items(value: Any) -> Any:
 class ErrorValidation(_Model):
     errors: OptionalNullable[List[ErrorValidationItem]] = UNSET
     warnings: OptionalNullable[List[ErrorValidationItem]] = UNSET
-    _NULLABLE: ClassVar[frozenset] = frozenset({"errors", "warnings"})
+    _NULLABLE: ClassVar[FrozenSet[str]] = frozenset({"errors", "warnings"})
 
     @classmethod
     def from_dict(cls, obj: Any) -> "ErrorValidation":
@@ -189,7 +189,7 @@ class ErrorValidation(_Model):
 
 
 @dataclass(slots=True, kw_only=True, repr=False)
-class ErrorMessage(_Model, Mapping):  # type: ignore[misc]
+class ErrorMessage(_Model, Mapping[str, Any]):
     """The body of a Codat error answer (``errors.ErrorMessage.data``; the SDK calls this class
     ``errors.ErrorMessageData`` too).
 
@@ -210,7 +210,7 @@ class ErrorMessage(_Model, Mapping):  # type: ignore[misc]
     can_be_retried: Optional[str] = None
     detailed_error_code: Optional[int] = None
     _raw: Dict[str, Any] = field(default_factory=dict, compare=False)
-    _NULLABLE: ClassVar[frozenset] = frozenset({"validation"})
+    _NULLABLE: ClassVar[FrozenSet[str]] = frozenset({"validation"})
     _ALIASES: ClassVar[Dict[str, str]] = {
         "status_code": "statusCode", "correlation_id": "correlationId", "can_be_retried": "canBeRetried",
         "detailed_error_code": "detailedErrorCode"}

@@ -1,0 +1,783 @@
+"""codat_platform_c benchmark: one run, every contender, interleaved.
+
+    bash bench/run.sh            # installs what is missing, then runs this
+    python bench/bench.py [--quick] [--rounds R] [--figures seq,threads,cold,mem,batch]
+
+Starts nginx on loopback (bench/server.py), builds bench/floor.c, then for each figure
+runs round after round; inside a round every contender gets one measurement, in an order
+that rotates from round to round, each in a fresh subprocess (bench/worker.py or the floor
+binary). Medians over rounds are reported, so slow drift of the machine hits every
+contender alike. Writes bench/results.md, bench/results.png and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from server import NginxServer, TOKEN, nginx_version  # noqa: E402
+
+PY = sys.executable
+WORKER = os.path.join(HERE, "worker.py")
+AUTH = "Basic QVBJX0tFWQ=="
+CID = "8a210b68-6988-11ed-a1eb-0242ac120002"
+PY_CONTENDERS = ["ext", "sdk", "sdk-httpx", "httpx", "requests", "pycurl"]
+LABEL = {
+    "floor": "floor (C: libcurl + cJSON)",
+    "ext": "codat_platform_c (this)",
+    "sdk": "codat-platform SDK",
+    "sdk-httpx": "codat-platform SDK + httpx client",
+    "httpx": "httpx by hand",
+    "requests": "requests by hand",
+    "pycurl": "pycurl by hand",
+}
+THREADS = [1, 2, 4, 8]
+
+# Per-contender call counts for a full run (quick divides them). The slow contenders get
+# fewer calls; a per-call median does not depend on N once N is well past warm-up.
+SEQ_N = {"floor": 20000, "ext": 20000, "pycurl": 10000, "httpx": 3000, "requests": 3000,
+         "sdk": 3000, "sdk-httpx": 2000}
+MEM_N = {"ext": 100000, "pycurl": 100000, "httpx": 20000, "requests": 20000, "sdk": 10000,
+         "sdk-httpx": 10000}
+THREAD_CALLS_PER_THREAD = 400  # against the 1 ms location: ~0.5 s per measurement
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def rotate(items, r):
+    if not items:
+        return items
+    k = r % len(items)
+    return items[k:] + items[:k]
+
+
+# --------------------------------------------------------------------------- running things
+
+
+class Runner:
+    def __init__(self, workdir, srv, floor_bin, timeout):
+        self.workdir = workdir
+        self.srv = srv
+        self.floor = floor_bin
+        self.timeout = timeout
+
+    def _run_json(self, cmd, env=None):
+        try:
+            p = subprocess.run(cmd, cwd=self.workdir, capture_output=True, text=True,
+                               timeout=self.timeout, env=env)
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "error": f"timed out after {self.timeout}s"}
+        line = (p.stdout.strip().splitlines() or [""])[-1]
+        try:
+            out = json.loads(line)
+        except ValueError:
+            return {"ok": False, "error": f"exit {p.returncode}: {(p.stderr or p.stdout)[-400:]}"}
+        if out.get("ok") and out.get("token") not in (None, TOKEN):
+            return {"ok": False, "error": f"wrong token {out.get('token')!r}"}
+        return out
+
+    def target(self, scenario):
+        """(base url, ca path) for a scenario name."""
+        if scenario == "https":
+            return self.srv.urls["https"], self.srv.ca_path
+        if scenario == "delay":
+            return self.srv.urls["delay"], ""
+        return self.srv.urls["http"], ""
+
+    def worker(self, contender, scen, target, n=1000, threads=1, warmup=200, concurrency=16):
+        url, ca = self.target(target)
+        cmd = [PY, WORKER, contender, scen, "--url", url, "--n", str(n), "--threads", str(threads),
+               "--warmup", str(warmup), "--concurrency", str(concurrency)]
+        if ca:
+            cmd += ["--ca", ca]
+        return self._run_json(cmd)
+
+    def floor_run(self, target, n, threads=1, warmup=200):
+        url, ca = self.target(target)
+        full = f"{url}/companies/{CID}/connectionManagement/accessToken"
+        return self._run_json([self.floor, full, str(n), ca or "-", str(threads), str(warmup)])
+
+    def measure(self, contender, scen, target, **kw):
+        if contender == "floor":
+            if scen == "seq":
+                return self.floor_run(target, kw["n"], 1, kw.get("warmup", 200))
+            if scen == "threads":
+                return self.floor_run(target, kw["n"], kw["threads"], kw.get("warmup", 200))
+            return None
+        return self.worker(contender, scen, target, **kw)
+
+    def wall_ms(self, cmd, env=None):
+        """Spawn-to-exit wall time of a fresh process, and its stdout."""
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, cwd=self.workdir, capture_output=True, text=True,
+                           timeout=self.timeout, env=env)
+        t1 = time.perf_counter()
+        if p.returncode != 0:
+            raise RuntimeError((p.stderr or p.stdout)[-400:])
+        return (t1 - t0) * 1e3, p.stdout
+
+
+# --------------------------------------------------------------------------- machine facts
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:
+        return ""
+
+
+def machine_info(floor_libcurl):
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    vers = sh(f"{PY} -c \"import importlib.metadata as m\n"
+              "for p in ('codat-platform','codat_platform_c','httpx','requests','pycurl','urllib3'):\n"
+              "  try: print(p, m.version(p))\n  except Exception: print(p, '-')\"")
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": sh("nproc"),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "python": platform.python_version() + " (" + PY + ")",
+        "libcurl (floor, extension)": floor_libcurl or sh("curl-config --version"),
+        "pycurl": sh(f"{PY} -c \"import pycurl; print(pycurl.version)\"") or "-",
+        "nginx": nginx_version(),
+        "openssl": sh("openssl version"),
+        "packages": dict(line.split(" ", 1) for line in vers.splitlines() if " " in line),
+        "loadavg_at_start": load,
+    }
+
+
+def build_floor(workdir):
+    src = os.path.join(HERE, "floor.c")
+    out = os.path.join(workdir, "floor")
+    flags = sh("pkg-config --cflags --libs libcurl libcjson")
+    cmd = f"cc -O2 -o {out} {src} {flags} -lpthread"
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if p.returncode != 0:
+        log("floor build failed:", cmd, p.stderr[-800:])
+        return None
+    return out
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def paired(per_round, a, b, key):
+    """Median over rounds of a/b (or None): both measured in the same round, minutes apart at
+    most, so drift of the machine between rounds cancels out of the ratio."""
+    rs = [per_round[a][r][key] / per_round[b][r][key]
+          for r in per_round.get(a, {}) if r in per_round.get(b, {}) and per_round[b][r][key]]
+    return med(rs)
+
+
+def fig_seq(R, contenders, rounds, scale):
+    """Figure 1: sequential keep-alive calls over HTTP and HTTPS."""
+    res = {t: {c: {} for c in contenders} for t in ("http", "https")}  # target -> c -> round -> out
+    errs = {}
+    for r in range(rounds):
+        log(f"[seq] round {r + 1}/{rounds}")
+        for target in ("http", "https"):
+            for c in rotate(contenders, r):
+                n = max(50, int(SEQ_N[c] * scale))
+                out = R.measure(c, "seq", target, n=n, warmup=min(200, n))
+                if out and out.get("ok"):
+                    res[target][c][r] = out
+                else:
+                    errs[(c, target)] = (out or {}).get("error", "?")
+                    log(f"  {c} {target}: {errs[(c, target)]}")
+    summary = {}
+    for target, per in res.items():
+        summary[target] = {}
+        for c, runs in per.items():
+            if not runs:
+                continue
+            us = [x["elapsed_us_per_call"] for x in runs.values()]
+            cpu = [x["cpu_us_per_call"] for x in runs.values()]
+            summary[target][c] = {
+                "us": med(us), "cpu": med(cpu), "us_min": min(us), "us_max": max(us),
+                "calls": next(iter(runs.values()))["calls"], "runs": len(runs),
+                "x_floor_us": paired(per, c, "floor", "elapsed_us_per_call"),
+                "x_floor_cpu": paired(per, c, "floor", "cpu_us_per_call"),
+                "sdk_speedup_us": paired(per, "sdk", c, "elapsed_us_per_call"),
+                "sdk_speedup_cpu": paired(per, "sdk", c, "cpu_us_per_call"),
+            }
+    return {"summary": summary, "errors": {f"{c}/{t}": e for (c, t), e in errs.items()},
+            "per_round": {t: {c: {r: [o["elapsed_us_per_call"], o["cpu_us_per_call"]] for r, o in v.items()}
+                              for c, v in per.items()} for t, per in res.items()}}
+
+
+def fig_threads(R, contenders, rounds, scale, threads):
+    """Figure 2: T threads sharing one client against the 1 ms delay location."""
+    res = {c: {t: [] for t in threads} for c in contenders}
+    errs = {}
+    per_thread = max(20, int(THREAD_CALLS_PER_THREAD * scale))
+    for r in range(rounds):
+        log(f"[threads] round {r + 1}/{rounds}")
+        for t in threads:
+            for c in rotate(contenders, r):
+                out = R.measure(c, "threads", "delay", n=per_thread * t, threads=t, warmup=20)
+                if out and out.get("ok"):
+                    res[c][t].append(out["calls_per_s"])
+                else:
+                    errs[f"{c}/{t}"] = (out or {}).get("error", "?")
+                    log(f"  {c} x{t}: {errs[f'{c}/{t}']}")
+    summary = {c: {t: med(v) for t, v in per.items() if v} for c, per in res.items()}
+    summary = {c: v for c, v in summary.items() if v}
+    return {"summary": summary, "calls_per_thread": per_thread, "errors": errs}
+
+
+def _client_code(c, url):
+    """Statements a user would write: import, make the client, one call."""
+    if c == "ext":
+        return ("import codat_platform_c as codat\n"
+                f"c = codat.Client(auth_header={AUTH!r}, server_url={url!r}, verify=True)\n"
+                f"t = c.get_access_token({CID!r})['accessToken']\n")
+    if c == "sdk":
+        return ("from codat_platform import CodatPlatform\nfrom codat_platform.models import shared\n"
+                "import warnings; warnings.simplefilter('ignore')\n"
+                f"cp = CodatPlatform(security=shared.Security(auth_header={AUTH!r}), server_url={url!r})\n"
+                "cm = cp.connection_management\n"
+                "m = getattr(cm, 'get_access_token', None) or cm.get\n"
+                f"t = m(request={{'company_id': {CID!r}}}).access_token\n")
+    if c == "httpx":
+        return ("import httpx\n"
+                f"c = httpx.Client(headers={{'Authorization': {AUTH!r}, 'Accept': 'application/json'}})\n"
+                f"t = c.get({url!r} + '/companies/{CID}/connectionManagement/accessToken').json()['accessToken']\n")
+    if c == "requests":
+        return ("import requests\n"
+                f"s = requests.Session(); s.headers['Authorization'] = {AUTH!r}\n"
+                f"t = s.get({url!r} + '/companies/{CID}/connectionManagement/accessToken').json()['accessToken']\n")
+    if c == "pycurl":
+        return ("import pycurl, io, json\n"
+                "h = pycurl.Curl(); b = io.BytesIO()\n"
+                f"h.setopt(pycurl.URL, {url!r} + '/companies/{CID}/connectionManagement/accessToken')\n"
+                f"h.setopt(pycurl.HTTPHEADER, ['Authorization: {AUTH}', 'Accept: application/json'])\n"
+                "h.setopt(pycurl.WRITEDATA, b); h.perform()\n"
+                "t = json.loads(b.getvalue())['accessToken']\n")
+    raise ValueError(c)
+
+
+IMPORT_STMT = {
+    "ext": "import codat_platform_c",
+    "sdk": "from codat_platform import CodatPlatform; from codat_platform.models import shared",
+    "httpx": "import httpx",
+    "requests": "import requests",
+    "pycurl": "import pycurl",
+}
+
+
+def fig_cold(R, contenders, rounds):
+    """Figure 3: fresh-process import time and import + one call."""
+    url = R.srv.urls["http"]
+    cs = [c for c in contenders if c in IMPORT_STMT]
+    imp = {c: [] for c in cs}
+    call = {c: [] for c in cs + ["floor", "python"]}
+    errs = {}
+    for r in range(rounds):
+        log(f"[cold] round {r + 1}/{rounds}")
+        for c in rotate(cs + ["floor", "python"], r):
+            try:
+                if c == "python":
+                    ms, _ = R.wall_ms([PY, "-c", "pass"])
+                    call[c].append(ms)
+                    continue
+                if c == "floor":
+                    if R.floor:
+                        full = f"{url}/companies/{CID}/connectionManagement/accessToken"
+                        ms, _ = R.wall_ms([R.floor, full, "1", "-", "1", "0"])
+                        call[c].append(ms)
+                    continue
+                code = ("import time as _t\n_t0 = _t.perf_counter()\n" + IMPORT_STMT[c] +
+                        "\nprint((_t.perf_counter() - _t0) * 1e3)\n")
+                _, out = R.wall_ms([PY, "-c", code])
+                imp[c].append(float(out.strip().splitlines()[-1]))
+                code = _client_code(c, url) + f"assert t == {TOKEN!r}, t\n"
+                ms, _ = R.wall_ms([PY, "-c", code])
+                call[c].append(ms)
+            except Exception as e:
+                errs[c] = str(e)[-300:]
+                log(f"  {c}: {errs[c]}")
+    importtime = {}
+    for c in cs:  # -X importtime: the top self+cumulative entries, for the README's curious
+        try:
+            p = subprocess.run([PY, "-X", "importtime", "-c", IMPORT_STMT[c]], cwd=R.workdir,
+                               capture_output=True, text=True, timeout=60)
+            lines = [l for l in p.stderr.splitlines() if l.startswith("import time:") and "|" in l]
+            rows = []
+            for l in lines[1:]:
+                parts = [x.strip() for x in l[len("import time:"):].split("|")]
+                rows.append((int(parts[1]), parts[2]))
+            rows.sort(reverse=True)
+            importtime[c] = rows[:5]
+        except Exception:
+            pass
+    return {"import_ms": {c: med(v) for c, v in imp.items() if v},
+            "cold_call_ms": {c: med(v) for c, v in call.items() if v},
+            "importtime_top": importtime, "errors": errs}
+
+
+def fig_mem(R, contenders, rounds, scale):
+    """Figure 4: RSS after import, after one call, growth over N calls."""
+    cs = [c for c in contenders if c in MEM_N]
+    res = {c: [] for c in cs}
+    errs = {}
+    for r in range(rounds):
+        log(f"[mem] round {r + 1}/{rounds}")
+        for c in rotate(cs, r):
+            n = max(100, int(MEM_N[c] * scale))
+            out = R.worker(c, "mem", "http", n=n, warmup=1000 if scale >= 0.5 else 100)
+            if out.get("ok"):
+                res[c].append(out)
+            else:
+                errs[c] = out.get("error", "?")
+                log(f"  {c}: {errs[c]}")
+    summary = {}
+    for c, runs in res.items():
+        if not runs:
+            continue
+        n = runs[0]["calls"]
+        g = med([x["growth_kb"] for x in runs])
+        summary[c] = {
+            "rss_import_kb": med([x["rss_import_kb"] for x in runs]),
+            "rss_one_call_kb": med([x["rss_one_call_kb"] for x in runs]),
+            "growth_kb": g, "growth_max_kb": max(x["growth_kb"] for x in runs),
+            "calls": n, "warmup": runs[0]["warmup"], "growth_per_100k_kb": g * 100000 / n,
+            "runs": len(runs),
+        }
+    return {"summary": summary, "errors": errs}
+
+
+def fig_batch(R, contenders, rounds, n):
+    """Figure 5 (hook): n tokens with concurrency 16 against the 1 ms delay location."""
+    cs = [c for c in contenders if c in ("ext", "sdk", "httpx")]
+    res = {}
+    notes = {}
+    for r in range(rounds):
+        log(f"[batch] round {r + 1}/{rounds}")
+        for c in rotate(cs, r):
+            out = R.worker(c, "batch", "delay", n=n, concurrency=16, warmup=0)
+            if out.get("ok"):
+                for label, v in out["variants"].items():
+                    res.setdefault((c, label), []).append(v)
+            else:
+                notes[c] = out.get("skipped") or out.get("error", "?")
+                log(f"  {c}: {notes[c]}")
+    summary = {}
+    for (c, label), runs in res.items():
+        summary.setdefault(c, {})[label] = {
+            "ms": med([x["ms"] for x in runs]),
+            "tokens_per_s": med([x["tokens_per_s"] for x in runs]),
+            "cpu_us_per_call": med([x["cpu_us_per_call"] for x in runs]),
+            "runs": len(runs),
+        }
+    return {"summary": summary, "notes": notes, "calls": n, "concurrency": 16}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(x, nd=1):
+    if x is None:
+        return "–"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.{nd}f}"
+
+
+def ratio(a, b, nd=2):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.{nd}f}×"
+
+
+def xr(x, nd=2):
+    return "–" if x is None else f"{x:.{nd}f}×"
+
+
+def verdict(ok):
+    if ok is None:
+        return "n/a"
+    return "**pass**" if ok else "**miss**"
+
+
+def report(meta, res, args):
+    L = []
+    m = meta["machine"]
+    L.append("# codat_platform_c benchmark results\n")
+    L.append(f"Run: `{meta['command']}` — {meta['mode']}, {meta['rounds']} round(s), "
+             f"took {meta['elapsed_s']:.0f} s.\n")
+    L.append("| machine | |\n|---|---|")
+    for k in ("date", "nproc", "cpu", "kernel", "python", "libcurl (floor, extension)", "pycurl", "nginx",
+              "openssl", "loadavg_at_start"):
+        L.append(f"| {k} | {m.get(k, '?')} |")
+    L.append(f"| loadavg at end | {meta.get('loadavg_at_end', '?')} |")
+    pk = ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items())
+    L.append(f"| packages | {pk} |")
+    L.append("")
+    L.append("Server: nginx on 127.0.0.1 (1 worker, keep-alive, `keepalive_requests` 100,000,000), "
+             "HTTP and HTTPS (self-signed P-256 cert, TLS 1.3), and a third listener whose responses "
+             "wait 1 ms (`echo_sleep 0.001`). Client and server share the machine's "
+             f"{m.get('nproc')} cores. Every number is the median over rounds; contenders are "
+             "interleaved round-robin (order rotated each round), each measurement in a fresh process.\n")
+    avail = meta["available"]
+    if "ext" not in avail:
+        L.append(f"**codat_platform_c: {meta['skipped'].get('ext', 'not built')}** — its rows are missing.\n")
+    for c, why in meta["skipped"].items():
+        if c != "ext":
+            L.append(f"- {LABEL.get(c, c)} skipped: {why}")
+
+    # targets
+    tg = []
+    seq = res.get("seq", {}).get("summary", {})
+    for target in ("http", "https"):
+        s = seq.get(target, {})
+        e = s.get("ext", {})
+        xf, xs = e.get("x_floor_us"), e.get("sdk_speedup_us")
+        tg.append((f"sequential {target.upper()} within 1.10× of the floor (wall time)", "≤ 1.10×",
+                   xr(xf), None if xf is None else xf <= 1.10))
+        tg.append((f"sequential {target.upper()} ≥ 5× faster than the official SDK (wall time)", "≥ 5×",
+                   xr(xs), None if xs is None else xs >= 5))
+    imp = res.get("cold", {}).get("import_ms", {}).get("ext")
+    tg.append(("`import codat_platform_c` in a fresh process", "< 5 ms",
+               "–" if imp is None else f"{imp:.2f} ms", None if imp is None else imp < 5))
+    th = res.get("threads", {}).get("summary", {}).get("ext", {})
+    s2 = th[2] / th[1] if th.get(1) and th.get(2) else None
+    tg.append(("2 threads vs 1, 1 ms delay, one shared client", "≥ 1.6×",
+               "–" if s2 is None else f"{s2:.2f}×", None if s2 is None else s2 >= 1.6))
+    mm = res.get("mem", {}).get("summary", {}).get("ext")
+    g = mm["growth_per_100k_kb"] if mm else None
+    tg.append(("RSS growth over 100,000 calls", "< 1 MB (1024 KB)",
+               "–" if g is None else f"{g:+.0f} KB" + ("" if mm["calls"] >= 100000 else
+                                                          f" (scaled from {mm['calls']:,})"),
+               None if g is None else g < 1024))
+    L.append("\n## Targets (codat_platform_c)\n")
+    L.append("| target | goal | measured | |\n|---|---|---|---|")
+    for name, goal, val, ok in tg:
+        L.append(f"| {name} | {goal} | {val} | {verdict(ok)} |")
+
+    # figure 1
+    if seq:
+        L.append("\n## 1. Sequential calls, one client, keep-alive\n")
+        L.append("µs per call = wall time; CPU = user+system time of the client process (getrusage). "
+                 "× floor = this ÷ floor (lower is better, 1.00× is the C floor); "
+                 "SDK ÷ this = how many times faster than the official SDK (higher is better). "
+                 "Ratios are medians of per-round ratios (both measured in the same round), "
+                 "µs columns medians over rounds.\n")
+        for target in ("http", "https"):
+            s = seq.get(target, {})
+            if not s:
+                continue
+            L.append(f"### {target.upper()}\n")
+            L.append("| contender | µs/call | × floor | SDK ÷ this | CPU µs/call | CPU × floor | SDK CPU ÷ this "
+                     "| spread µs (min–max) | calls × runs |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for c in ["floor"] + PY_CONTENDERS:
+                if c not in s:
+                    continue
+                v = s[c]
+                L.append(f"| {LABEL[c]} | {fmt(v['us'])} | {xr(v['x_floor_us'])} | "
+                         f"{xr(v['sdk_speedup_us'])} | {fmt(v['cpu'])} | {xr(v['x_floor_cpu'])} | "
+                         f"{xr(v['sdk_speedup_cpu'])} | {fmt(v['us_min'])}–{fmt(v['us_max'])} | "
+                         f"{v['calls']:,} × {v['runs']} |")
+            L.append("")
+        for k2, e in res["seq"].get("errors", {}).items():
+            L.append(f"- error {k2}: {e}")
+
+    # figure 2
+    th = res.get("threads", {})
+    if th.get("summary"):
+        s = th["summary"]
+        ts = sorted({t for v in s.values() for t in v})
+        L.append("\n## 2. Threads sharing one client, 1 ms server delay\n")
+        L.append(f"Calls per second ({th['calls_per_thread']} calls per thread, after 20 warm-up calls per "
+                 "thread). The floor runs one libcurl handle per thread; pycurl one handle per thread "
+                 "(a pycurl handle cannot be shared); everything else shares one client object. "
+                 "scale = rate ÷ its own 1-thread rate; × floor and × SDK compare rates at that thread count "
+                 "(higher is better).\n")
+        hdr = "| contender | " + " | ".join(f"{t} thr calls/s" for t in ts) + " | " + \
+              " | ".join(f"scale {t}/1" for t in ts if t > 1) + " | × floor @2 | × SDK @2 | × floor @8 | × SDK @8 |"
+        L.append(hdr)
+        L.append("|---|" + "---:|" * (len(ts) + len([t for t in ts if t > 1]) + 4))
+        fl, sd = s.get("floor", {}), s.get("sdk", {})
+        for c in ["floor"] + PY_CONTENDERS:
+            if c not in s:
+                continue
+            v = s[c]
+            row = [LABEL[c]] + [fmt(v.get(t), 0) for t in ts]
+            row += [ratio(v.get(t), v.get(1)) for t in ts if t > 1]
+            row += [ratio(v.get(2), fl.get(2)), ratio(v.get(2), sd.get(2)),
+                    ratio(v.get(8), fl.get(8)), ratio(v.get(8), sd.get(8))]
+            L.append("| " + " | ".join(row) + " |")
+        for k2, e in th.get("errors", {}).items():
+            L.append(f"- error {k2}: {e}")
+
+    # figure 3
+    cold = res.get("cold", {})
+    if cold.get("cold_call_ms"):
+        im, cc = cold["import_ms"], cold["cold_call_ms"]
+        L.append("\n## 3. Cold start\n")
+        L.append("import = time of the import statement alone, timed inside a fresh `python -c` "
+                 "(perf_counter around it). fresh process + 1 call = spawn-to-exit wall time of "
+                 "`python -c` that imports, makes a client and fetches one token (includes the "
+                 f"interpreter's own start: bare `python -c pass` = {fmt(cc.get('python'))} ms). "
+                 "The floor's figure is the C program doing one call in a fresh process.\n")
+        L.append("| contender | import ms | SDK ÷ this | fresh process + 1 call ms | × floor | SDK ÷ this |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        for c in ["floor", "python", "ext", "sdk", "httpx", "requests", "pycurl"]:
+            if c not in cc and c not in im:
+                continue
+            label = "bare `python -c pass`" if c == "python" else LABEL[c]
+            L.append(f"| {label} | {fmt(im.get(c), 2)} | {ratio(im.get('sdk'), im.get(c), 1)} | "
+                     f"{fmt(cc.get(c))} | {ratio(cc.get(c), cc.get('floor'))} | "
+                     f"{ratio(cc.get('sdk'), cc.get(c))} |")
+        for c in ("ext", "sdk"):
+            top = cold.get("importtime_top", {}).get(c)
+            if top:
+                L.append(f"\n`python -X importtime` for {LABEL[c]}, largest cumulative entries (one run): " +
+                         ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in top))
+        for k2, e in cold.get("errors", {}).items():
+            L.append(f"- error {k2}: {e}")
+
+    # figure 4
+    mem = res.get("mem", {})
+    if mem.get("summary"):
+        s = mem["summary"]
+        L.append("\n## 4. Memory (RSS, from /proc/self/statm)\n")
+        L.append("after import = after the import and making the client, in a worker that already "
+                 "imported argparse/json/threading; growth = RSS after N more calls minus RSS after a "
+                 "warm-up; per 100k = growth × 100,000 ÷ N — **scaled** (linear extrapolation) where N "
+                 "< 100,000. The floor C program peaks at "
+                 f"{fmt(meta.get('floor_maxrss_kb'), 0)} KB max RSS for comparison.\n")
+        L.append("| contender | after import MB | after 1 call MB | × SDK | N calls (after warm-up) | "
+                 "growth KB (median, max) | growth per 100k calls KB |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|")
+        sd = s.get("sdk", {})
+        for c in PY_CONTENDERS:
+            if c not in s:
+                continue
+            v = s[c]
+            scaled = "" if v["calls"] >= 100000 else " (scaled)"
+            L.append(f"| {LABEL[c]} | {v['rss_import_kb'] / 1024:.1f} | {v['rss_one_call_kb'] / 1024:.1f} | "
+                     f"{ratio(v['rss_one_call_kb'], sd.get('rss_one_call_kb'))} | {v['calls']:,} "
+                     f"(+{v['warmup']:,}) | {v['growth_kb']:+.0f} ({v['growth_max_kb']:+.0f}) | "
+                     f"{v['growth_per_100k_kb']:+.0f}{scaled} |")
+        for k2, e in mem.get("errors", {}).items():
+            L.append(f"- error {k2}: {e}")
+
+    # figure 5
+    b = res.get("batch", {})
+    if b:
+        L.append(f"\n## 5. {b.get('calls', 1000):,} tokens concurrently (concurrency 16, 1 ms server delay)\n")
+        L.append("Runs only the paths that exist: the extension's `get_access_tokens(ids, concurrency=16)` and "
+                 "`asyncio.gather` over `get_access_token_async` (16 at a time via a semaphore); the SDK's "
+                 "async method with the same gather + semaphore; httpx.AsyncClient as a reference.\n")
+        s = b.get("summary", {})
+        sdk_best = max((v["tokens_per_s"] for v in s.get("sdk", {}).values()), default=None)
+        if s:
+            L.append("| contender | path | total ms | tokens/s | CPU µs/token | × SDK |")
+            L.append("|---|---|---:|---:|---:|---:|")
+            for c in ("ext", "sdk", "httpx"):
+                for label, v in s.get(c, {}).items():
+                    L.append(f"| {LABEL[c]} | `{label}` | {fmt(v['ms'])} | {fmt(v['tokens_per_s'], 0)} | "
+                             f"{fmt(v['cpu_us_per_call'])} | {ratio(v['tokens_per_s'], sdk_best)} |")
+        for c, why in b.get("notes", {}).items():
+            L.append(f"- {LABEL.get(c, c)}: {why}")
+    L.append("")
+    return "\n".join(L)
+
+
+def chart(res, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception as e:
+        log("no matplotlib, no chart:", e)
+        return False
+    seq = res.get("seq", {}).get("summary", {})
+    th = res.get("threads", {}).get("summary", {})
+    cs = [c for c in ["floor"] + PY_CONTENDERS if c in seq.get("http", {}) or c in seq.get("https", {})]
+    fig, axes = plt.subplots(1, 3, figsize=(18, 5.5))
+
+    width = 0.2
+    series = [("http", "us", "HTTP wall"), ("https", "us", "HTTPS wall"),
+              ("http", "cpu", "HTTP CPU"), ("https", "cpu", "HTTPS CPU")]
+
+    def vals(t, key):
+        return [seq.get(t, {}).get(c, {}).get(key) or 0 for c in cs]
+
+    ax = axes[0]
+    for i, (t, key, lab) in enumerate(series):
+        ax.bar([x + (i - 1.5) * width for x in range(len(cs))], vals(t, "x_floor_" + key), width, label=lab)
+    ax.axhline(1.10, color="red", ls="--", lw=1, label="target 1.10×")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(cs)), cs, rotation=20)
+    ax.set_ylabel("× C floor, log scale (lower is better)")
+    ax.set_title("1. sequential keep-alive: per call ÷ C floor")
+    ax.legend(fontsize=8)
+
+    ax = axes[1]
+    for i, (t, key, lab) in enumerate(series):
+        ax.bar([x + (i - 1.5) * width for x in range(len(cs))], vals(t, "sdk_speedup_" + key), width, label=lab)
+    ax.axhline(5, color="red", ls="--", lw=1, label="target 5×")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_xticks(range(len(cs)), cs, rotation=20)
+    ax.set_ylabel("SDK ÷ contender (higher is better)")
+    ax.set_title("1. sequential keep-alive: speed-up over official SDK")
+    ax.legend(fontsize=8)
+
+    ax = axes[2]
+    tcs = [c for c in ["floor"] + PY_CONTENDERS if c in th]
+    ts = sorted({t for v in th.values() for t in v})
+    width = 0.8 / max(1, len(ts))
+    for i, t in enumerate(ts):
+        vals = [(th[c].get(t) or 0) / th[c][1] if th[c].get(1) else 0 for c in tcs]
+        ax.bar([x + (i - (len(ts) - 1) / 2) * width for x in range(len(tcs))], vals, width, label=f"{t} threads")
+    ax.axhline(1.6, color="red", ls="--", lw=1, label="target 1.6× @2")
+    ax.set_xticks(range(len(tcs)), tcs, rotation=20)
+    ax.set_ylabel("calls/s ÷ own 1-thread rate")
+    ax.set_title("2. threads sharing one client, 1 ms delay")
+    ax.legend(fontsize=8)
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke run: few calls, 1 round (< ~60 s)")
+    p.add_argument("--rounds", type=int, default=None, help="rounds for seq/threads (default 5; quick 1)")
+    p.add_argument("--figures", default="seq,threads,cold,mem,batch",
+                   help="comma list of seq,threads,cold,mem,batch")
+    p.add_argument("--contenders", default=",".join(PY_CONTENDERS),
+                   help="comma list of Python contenders (the floor always runs)")
+    p.add_argument("--out", default=HERE, help="where results.md/.png/.json go (default bench/)")
+    p.add_argument("--timeout", type=float, default=300, help="seconds before one measurement is abandoned")
+    a = p.parse_args()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally: stop nginx
+    t_start = time.perf_counter()
+    quick = a.quick
+    rounds = a.rounds or (1 if quick else 5)
+    scale = 0.05 if quick else 1.0
+    figures = [f for f in a.figures.split(",") if f]
+    wanted = [c for c in a.contenders.split(",") if c]
+
+    workdir = tempfile.mkdtemp(prefix="codat-bench-")
+    os.chmod(workdir, 0o755)
+    floor_bin = build_floor(workdir)
+    srv = NginxServer(os.path.join(workdir, "nginx"))
+    os.makedirs(srv.dir, exist_ok=True)
+    os.chmod(srv.dir, 0o755)
+    results, meta = {}, {}
+    try:
+        srv.start()
+        log("nginx up:", srv.urls)
+        R = Runner(workdir, srv, floor_bin, a.timeout)
+
+        floor_libcurl = None
+        if floor_bin:
+            out = R.floor_run("http", 100, 1, 10)
+            if out.get("ok"):
+                floor_libcurl = out.get("libcurl")
+            else:
+                log("floor failed:", out.get("error"))
+                R.floor = floor_bin = None
+        meta["machine"] = machine_info(floor_libcurl)
+
+        # which contenders can run here at all
+        available, skipped = [], {}
+        for c in wanted:
+            out = R.worker(c, "check", "http", warmup=0)
+            if out.get("ok"):
+                available.append(c)
+            else:
+                skipped[c] = out.get("skipped") or out.get("error", "?")
+                if c == "ext":
+                    print(f"codat_platform_c: {skipped[c]} — skipping it", flush=True)
+                else:
+                    log(f"{c}: skipped: {skipped[c]}")
+        if not floor_bin:
+            skipped["floor"] = "floor.c did not build or run"
+        meta.update(available=available, skipped=skipped)
+        seq_cs = (["floor"] if floor_bin else []) + available
+
+        if "seq" in figures:
+            results["seq"] = fig_seq(R, seq_cs, rounds, scale)
+        if "threads" in figures:
+            th_cs = [c for c in seq_cs if c != "sdk-httpx"]
+            results["threads"] = fig_threads(R, th_cs, 1 if quick else min(rounds, 3),
+                                             0.1 if quick else 1.0, THREADS)
+        if "cold" in figures:
+            results["cold"] = fig_cold(R, available, 2 if quick else 10)
+        if "mem" in figures:
+            results["mem"] = fig_mem(R, [c for c in available if c != "sdk-httpx"],
+                                     1 if quick else min(rounds, 3), 0.02 if quick else 1.0)
+        if "batch" in figures:
+            results["batch"] = fig_batch(R, available, 1 if quick else 3, 200 if quick else 1000)
+        if floor_bin:
+            out = R.floor_run("http", 1000, 1, 10)
+            meta["floor_maxrss_kb"] = out.get("maxrss_kb")
+    finally:
+        srv.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    with open("/proc/loadavg") as f:
+        meta["loadavg_at_end"] = " ".join(f.read().split()[:3])
+    meta["elapsed_s"] = time.perf_counter() - t_start
+    meta["mode"] = "quick smoke run" if quick else "full run"
+    meta["rounds"] = rounds
+    meta["command"] = "bash bench/run.sh" + (" --quick" if quick else "") + \
+        ("" if a.rounds is None else f" --rounds {a.rounds}") + \
+        ("" if a.figures == p.get_default("figures") else f" --figures {a.figures}")
+    md = report(meta, results, a)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1, default=str)
+    png = os.path.join(a.out, "results.png")
+    chart(results, png)
+    print(md)
+    log(f"wrote {os.path.join(a.out, 'results.md')}, results.png, results.json in {meta['elapsed_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

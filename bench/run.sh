@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# One command for the whole benchmark: installs what is missing (Debian packages, then the
+# Python contenders into the project venv), then runs bench/bench.py, which starts nginx on
+# loopback, builds bench/floor.c, measures every contender interleaved and writes
+# bench/results.md, bench/results.png and bench/results.json.
+#
+#   bash bench/run.sh            full run (~10 min on 2 cores)
+#   bash bench/run.sh --quick    smoke run (< ~60 s)
+#   bash bench/run.sh --help     bench.py's options (--rounds, --figures, --contenders, --out)
+#
+# Environment: VENV (default: <repo>/.venv), BENCH_UPGRADE=1 to upgrade the contenders from
+# PyPI (codat-platform, httpx, requests, pycurl), BENCH_BUILD_EXT=1 to `pip install -e .` the
+# extension first (by default the bench measures whatever is installed and skips it if absent).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+VENV="${VENV:-$ROOT/.venv}"
+
+say() { echo "[bench] $*" >&2; }
+
+# ---- Debian packages (only when something is missing)
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || need+=(libnginx-mod-http-echo)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
+pkg-config --exists libcjson 2>/dev/null || need+=(libcjson-dev)
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)  # pycurl builds against it
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv python3-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    say "installing Debian packages: ${need[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# ---- the venv and the Python contenders
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating venv $VENV"
+    python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip install -q --disable-pip-version-check)
+
+if [ "${BENCH_UPGRADE:-0}" = 1 ]; then
+    say "upgrading contenders from PyPI"
+    "${PIP[@]}" -U codat-platform httpx requests matplotlib
+    "${PIP[@]}" -U --force-reinstall --no-deps --no-binary pycurl pycurl
+fi
+missing=()
+for mod_pkg in codat_platform:codat-platform httpx:httpx requests:requests matplotlib:matplotlib; do
+    "$PY" -c "import ${mod_pkg%%:*}" >/dev/null 2>&1 || missing+=("${mod_pkg##*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "pip installing: ${missing[*]}"
+    "${PIP[@]}" "${missing[@]}"
+fi
+# pycurl from source, linked to the system libcurl: the same libcurl the floor and the
+# extension use (PyPI's wheel bundles its own, newer libcurl, which would compare apples to pears).
+syscurl="$(curl-config --version 2>/dev/null | awk '{print $2}')"
+if ! "$PY" -c "import pycurl, sys; sys.exit(0 if 'libcurl/$syscurl ' in pycurl.version + ' ' else 1)" >/dev/null 2>&1; then
+    say "building pycurl against the system libcurl $syscurl"
+    "${PIP[@]}" --force-reinstall --no-deps --no-binary pycurl pycurl
+fi
+
+if [ "${BENCH_BUILD_EXT:-0}" = 1 ]; then
+    say "building the extension (pip install -e $ROOT)"
+    "${PIP[@]}" -e "$ROOT"
+fi
+if ! (cd /tmp && "$PY" -c "import codat_platform_c; codat_platform_c.Client") >/dev/null 2>&1; then
+    say "codat_platform_c: not built — it will be skipped (pip install -e . or BENCH_BUILD_EXT=1)"
+fi
+
+exec "$PY" "$HERE/bench.py" "$@"

@@ -1,0 +1,504 @@
+"""The opt-in token cache (``Client(..., cache=True)``) and the per-company limit for async calls.
+
+Loaded only when a client is made with ``cache=True`` or makes its first async call, so plain
+``import codat_platform_c`` stays small.
+
+Token cache
+-----------
+Entries are keyed by (company id, endpoint, per-call ``server_url``/``http_headers``), live only in
+memory, and hold the dict the server sent. A token is served until a safety margin before it expires:
+
+* lifetime: one hour for the connection-management token; ``expiresIn`` seconds for the company token
+  (one hour when the answer has no numeric ``expiresIn``; never cached when it is 0 or less), counted
+  from when the request was *sent*;
+* margin: ``cache_margin_s`` when given, else ``min(5 min, 10 % of the lifetime)``.
+
+Concurrent callers for the same key share one request ("single flight"): the first becomes the leader,
+the others wait (threads on a lock, with the GIL released; coroutines on a future of their own loop). When
+the leader's request fails, every waiter gets that same exception and nothing is cached. When the leader
+stops without an answer (its task was cancelled, Ctrl-C, or a caller error such as a bad option), the
+waiters try again themselves, one of them leading. Every caller gets its own copy of the dict.
+``invalidate()`` drops entries and detaches requests in flight for them (their answers reach their
+callers but are not cached); ``close()`` drops everything.
+
+Per-company limit
+-----------------
+Codat allows 10 concurrent requests per company. Async calls (``*_async``) hold one of the company's
+``Client.company_concurrency_limit`` slots for the whole call; beyond that they queue, first come first
+served, across every event loop using the client. Synchronous threads are not limited (that would put a
+Python wrapper on the C hot path); a batch fetches each company once, so it is never over.
+"""
+import _thread
+import _weakref
+import os as _os
+from time import monotonic as _monotonic
+
+from . import _core
+
+CONNECTION_MANAGEMENT = "connection_management"
+COMPANY = "company"
+CONNECTION_MANAGEMENT_LIFETIME_S = 3600.0  # Codat: the deprecated endpoint's token lasts one hour
+FALLBACK_LIFETIME_S = 3600.0  # a company token whose answer has no usable expiresIn
+MAX_MARGIN_S = 300.0
+MARGIN_FRACTION = 0.1
+
+_PENDING, _OK, _FAILED, _ABANDONED = range(4)
+
+
+def check_margin(margin_s):
+    """cache_margin_s: None (the default rule) or a finite number of seconds >= 0."""
+    if margin_s is None:
+        return None
+    if isinstance(margin_s, bool) or not isinstance(margin_s, (int, float)):
+        raise TypeError(f"cache_margin_s must be a number of seconds or None, not {type(margin_s).__name__}")
+    margin_s = float(margin_s)
+    if not (0.0 <= margin_s < float("inf")):
+        raise ValueError("cache_margin_s must be finite and >= 0")
+    return margin_s
+
+
+def _options_key(options):
+    """The part of the cache key that per-call options contribute: only what changes which token."""
+    server_url = options.get("server_url")
+    headers = options.get("http_headers")
+    if server_url is None and not headers:
+        return None
+    try:
+        key = (server_url, tuple(sorted(headers.items())) if headers else None)
+        hash(key)
+    except Exception:
+        return object()  # odd options: never shared (the call itself will say what is wrong)
+    return key
+
+
+class _Entry:
+    __slots__ = ("value", "fresh_until", "expires_at")
+
+    def __init__(self, value, fresh_until, expires_at):
+        self.value = value
+        self.fresh_until = fresh_until
+        self.expires_at = expires_at
+
+    def __repr__(self):  # never the token
+        return f"<cached token, fresh for {max(0.0, self.fresh_until - _monotonic()):.0f} s>"
+
+
+class _Flight:
+    """One request in flight that several callers wait for. done_lock is held until it ends."""
+
+    __slots__ = ("done_lock", "state", "value", "error", "callbacks")
+
+    def __init__(self):
+        self.done_lock = _thread.allocate_lock()
+        self.done_lock.acquire()
+        self.state = _PENDING
+        self.value = None
+        self.error = None
+        self.callbacks = None
+
+    def __repr__(self):  # never the token
+        return f"<token request {('pending', 'done', 'failed', 'abandoned')[self.state]}>"
+
+
+def _wake(future):
+    if not future.done():
+        future.set_result(None)
+
+
+class TokenCache:
+    def __init__(self, client, margin_s):
+        self._client = _weakref.ref(client)
+        self._margin_s = margin_s
+        self._lock = _thread.allocate_lock()
+        self._entries = {}
+        self._flights = {}
+        self._stores = 0
+        _track(self)
+
+    def __repr__(self):  # never a token
+        return f"<TokenCache entries={len(self._entries)} in_flight={len(self._flights)}>"
+
+    def __len__(self):
+        return len(self._entries)
+
+    def _after_fork(self):
+        # Requests in flight belonged to threads the child does not have.
+        self._lock = _thread.allocate_lock()
+        self._flights = {}
+
+    # -- bookkeeping
+
+    def _client_or_raise(self):
+        client = self._client()
+        if client is None:
+            raise ReferenceError("the client of this token cache is gone")
+        return client
+
+    def lifetime_s(self, endpoint, value):
+        if endpoint != COMPANY:
+            return CONNECTION_MANAGEMENT_LIFETIME_S
+        expires_in = value.get("expiresIn")
+        if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in != expires_in:
+            return FALLBACK_LIFETIME_S  # absent or not a number
+        return max(0.0, float(expires_in))  # 0 (or less): already expired, never cached
+
+    def margin_s(self, lifetime_s):
+        if self._margin_s is not None:
+            return self._margin_s
+        return min(MAX_MARGIN_S, MARGIN_FRACTION * lifetime_s)
+
+    def _begin(self, key):
+        """(entry, None, False) when fresh; (None, flight, True) to lead a request; (None, flight, False) to
+        wait for one."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and _monotonic() < entry.fresh_until:
+                return entry, None, False
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+                return None, flight, True
+            return None, flight, False
+
+    def _store_locked(self, key, endpoint, value, sent_at):
+        if not isinstance(value, dict) or not isinstance(value.get("accessToken"), str):
+            return
+        client = self._client()
+        if client is None or client.closed:
+            return
+        lifetime = self.lifetime_s(endpoint, value)
+        expires_at = sent_at + lifetime
+        fresh_until = expires_at - self.margin_s(lifetime)
+        if fresh_until <= _monotonic():
+            return
+        self._entries[key] = _Entry(value, fresh_until, expires_at)
+        self._stores += 1
+        if self._stores % 1024 == 0:  # now and then, forget tokens that have expired
+            now = _monotonic()
+            for k in [k for k, e in self._entries.items() if e.expires_at <= now]:
+                del self._entries[k]
+
+    def _finish(self, key, flight, state, value=None, error=None, endpoint=None, sent_at=0.0):
+        with self._lock:
+            current = self._flights.get(key) is flight
+            if current:
+                del self._flights[key]
+                if state == _OK:
+                    self._store_locked(key, endpoint, value, sent_at)
+            flight.state = state
+            flight.value = value
+            flight.error = error
+            callbacks, flight.callbacks = flight.callbacks, None
+        flight.done_lock.release()
+        for callback in callbacks or ():
+            callback()
+
+    def invalidate(self, company_id=None):
+        with self._lock:
+            if company_id is None:
+                self._entries.clear()
+                self._flights.clear()
+                return
+            for table in (self._entries, self._flights):
+                for key in [k for k in table if k[0] == company_id]:
+                    del table[key]
+
+    def clear(self):
+        self.invalidate(None)
+
+    # -- one token, synchronously
+
+    def get(self, method, endpoint, company_id, options):
+        key = (company_id, endpoint, _options_key(options) if options else None)
+        entry = self._entries.get(key)  # lock-free fast path: one dict read under the GIL
+        if entry is not None and _monotonic() < entry.fresh_until:
+            return dict(entry.value)
+        while True:
+            entry, flight, lead = self._begin(key)
+            if entry is not None:
+                return dict(entry.value)
+            if lead:
+                client = self._client_or_raise()
+                sent_at = _monotonic()
+                try:
+                    value = method(client, company_id, **options)
+                except (TypeError, ValueError):
+                    self._finish(key, flight, _ABANDONED)  # a caller error: the waiters ask themselves
+                    raise
+                except Exception as exc:
+                    self._finish(key, flight, _FAILED, error=exc)
+                    raise
+                except BaseException:
+                    self._finish(key, flight, _ABANDONED)  # Ctrl-C: not an answer
+                    raise
+                self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
+                return dict(value)
+            flight.done_lock.acquire()  # blocks with the GIL released
+            flight.done_lock.release()
+            if flight.state == _OK:
+                return dict(flight.value)
+            if flight.state == _FAILED:
+                raise flight.error
+            # abandoned: go round again
+
+    # -- one token, awaitable
+
+    async def get_async(self, endpoint, company_id, options):
+        key = (company_id, endpoint, _options_key(options) if options else None)
+        entry = self._entries.get(key)
+        if entry is not None and _monotonic() < entry.fresh_until:
+            return dict(entry.value)
+        while True:
+            entry, flight, lead = self._begin(key)
+            if entry is not None:
+                return dict(entry.value)
+            if lead:
+                client = self._client_or_raise()
+                sent_at = _monotonic()
+                try:
+                    value = await client._fetch_async(endpoint, company_id, options)
+                except (TypeError, ValueError):
+                    self._finish(key, flight, _ABANDONED)
+                    raise
+                except Exception as exc:
+                    self._finish(key, flight, _FAILED, error=exc)
+                    raise
+                except BaseException:
+                    self._finish(key, flight, _ABANDONED)  # cancelled: a waiter takes over
+                    raise
+                self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
+                return dict(value)
+            await self._wait_async(flight)
+            if flight.state == _OK:
+                return dict(flight.value)
+            if flight.state == _FAILED:
+                raise flight.error
+
+    async def _wait_async(self, flight):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def wake():  # runs wherever the leader finishes
+            try:
+                loop.call_soon_threadsafe(_wake, future)
+            except RuntimeError:
+                pass  # that loop is closed: nobody waits there any more
+
+        with self._lock:
+            pending = flight.state == _PENDING
+            if pending:
+                if flight.callbacks is None:
+                    flight.callbacks = []
+                flight.callbacks.append(wake)
+        if pending:
+            await future  # a cancelled waiter just leaves; the request goes on for the others
+
+    # -- many tokens
+
+    def get_many(self, method, company_ids, concurrency, endpoint, progress, options):
+        client = self._client_or_raise()
+        if isinstance(company_ids, str):
+            raise TypeError("company_ids must be an iterable of str, not a single str")
+        if progress is not None and not callable(progress):
+            raise TypeError("progress must be callable(done, total) or None")
+        ids = list(dict.fromkeys(company_ids))  # duplicates once, first-seen order
+        extra = _options_key(options) if options else None
+        out = {}
+        lead, waits = [], []
+        with self._lock:
+            now = _monotonic()
+            for cid in ids:
+                key = (cid, endpoint, extra)
+                entry = self._entries.get(key)
+                if entry is not None and now < entry.fresh_until:
+                    out[cid] = dict(entry.value)
+                    continue
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = _Flight()
+                    lead.append((cid, key, flight))
+                else:
+                    waits.append((cid, flight))
+        total = len(ids)
+        if lead:
+            base = total - len(lead) - len(waits)
+            report = None
+            if progress is not None:
+                def report(done, _n):
+                    return progress(base + done, total)
+            sent_at = _monotonic()
+            try:
+                fetched = method(client, [cid for cid, _, _ in lead], concurrency=concurrency,
+                                 endpoint=endpoint, progress=report, **options)
+            except BaseException:
+                for _, key, flight in lead:
+                    self._finish(key, flight, _ABANDONED)
+                raise
+            for cid, key, flight in lead:
+                value = fetched[cid]
+                if isinstance(value, BaseException):
+                    self._finish(key, flight, _FAILED, error=value)
+                    out[cid] = value
+                else:
+                    self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
+                    out[cid] = dict(value)
+        else:
+            # Nothing to send: still refuse what the C call would refuse (bad endpoint, concurrency, options).
+            method(client, [], concurrency=concurrency, endpoint=endpoint, **options)
+        again = []
+        for cid, flight in waits:
+            flight.done_lock.acquire()
+            flight.done_lock.release()
+            if flight.state == _OK:
+                out[cid] = dict(flight.value)
+            elif flight.state == _FAILED:
+                out[cid] = flight.error
+            else:
+                again.append(cid)
+        if again:
+            out.update(self.get_many(method, again, concurrency, endpoint, None, options))
+        if progress is not None and (waits or not lead):
+            progress(total, total)
+        return {cid: out[cid] for cid in ids}
+
+
+class CompanyLimiter:
+    """At most `limit` async calls in flight per company id; the rest queue, first come first served.
+    Safe across threads and event loops: a slot handed to a waiter is delivered on the waiter's loop."""
+
+    __slots__ = ("limit", "_lock", "_slots", "__weakref__")
+
+    def __init__(self, limit):
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError("company_concurrency_limit must be an int >= 1")
+        self.limit = limit
+        self._lock = _thread.allocate_lock()
+        self._slots = {}  # company id -> [calls holding a slot, deque of (loop, future) or None]
+        _track(self)
+
+    def __repr__(self):
+        return f"<CompanyLimiter limit={self.limit} companies={len(self._slots)}>"
+
+    def _after_fork(self):
+        self._lock = _thread.allocate_lock()
+        self._slots = {}
+
+    def in_flight(self, company_id):
+        slot = self._slots.get(company_id)
+        return slot[0] if slot else 0
+
+    def acquire(self, company_id, loop):
+        """None when a slot was free (it is now taken); else a future to pass to wait()."""
+        with self._lock:
+            slot = self._slots.get(company_id)
+            if slot is None:
+                self._slots[company_id] = [1, None]
+                return None
+            if slot[0] < self.limit and not slot[1]:
+                slot[0] += 1
+                return None
+            future = loop.create_future()
+            if slot[1] is None:
+                import collections
+                slot[1] = collections.deque()
+            slot[1].append((loop, future))
+            return future
+
+    async def wait(self, company_id, future):
+        try:
+            await future
+        except BaseException:
+            with self._lock:
+                slot = self._slots.get(company_id)
+                queue = slot[1] if slot else None
+                queued = False
+                if queue:
+                    for item in queue:
+                        if item[1] is future:
+                            queue.remove(item)
+                            queued = True
+                            break
+            if not queued and future.done() and not future.cancelled():
+                self.release(company_id)  # the slot reached us just as we were cancelled: pass it on
+            # else: still queued (removed now), or handed over with the grant not yet run: _grant passes it on
+            raise
+
+    def release(self, company_id):
+        while True:
+            with self._lock:
+                slot = self._slots[company_id]
+                queue = slot[1]
+                if not queue:
+                    slot[0] -= 1
+                    if slot[0] == 0:
+                        del self._slots[company_id]
+                    return
+                loop, future = queue.popleft()  # the slot passes straight to the next waiter
+            try:
+                loop.call_soon_threadsafe(self._grant, company_id, future)
+                return
+            except RuntimeError:
+                continue  # that loop is closed: give the slot to the next one
+
+    def _grant(self, company_id, future):
+        if future.done():  # cancelled meanwhile
+            self.release(company_id)
+        else:
+            future.set_result(None)
+
+
+# -- fork safety: a child has none of its parent's threads, so no lock or wait of theirs may carry over
+
+_tracked = None
+
+
+def _track(obj):
+    global _tracked
+    if _tracked is None:
+        from _weakrefset import WeakSet
+        _tracked = WeakSet()
+        if hasattr(_os, "register_at_fork"):
+            _os.register_at_fork(after_in_child=_after_fork_in_child)
+    _tracked.add(obj)
+
+
+def _after_fork_in_child():
+    for obj in list(_tracked or ()):
+        obj._after_fork()
+
+
+# -- wiring onto a client
+
+def install(client, margin_s):
+    """Put cached versions of the token methods on this client instance (the class keeps the C ones)."""
+    cache = TokenCache(client, margin_s)
+    base = _core.Client
+    get_cm, get_co, get_many = base.get_access_token, base.get_company_access_token, base.get_access_tokens
+    cm, co = CONNECTION_MANAGEMENT, COMPANY
+
+    def get_access_token(company_id, /, **options):
+        return cache.get(get_cm, cm, company_id, options)
+
+    def get_company_access_token(company_id, /, **options):
+        return cache.get(get_co, co, company_id, options)
+
+    def get_access_tokens(company_ids, /, *, concurrency=16, endpoint=cm, progress=None, **options):
+        return cache.get_many(get_many, company_ids, concurrency, endpoint, progress, options)
+
+    async def get_access_token_async(company_id, /, **options):
+        return await cache.get_async(cm, company_id, options)
+
+    async def get_company_access_token_async(company_id, /, **options):
+        return await cache.get_async(co, company_id, options)
+
+    d = client.__dict__
+    for fn, doc_from in ((get_access_token, get_cm), (get_company_access_token, get_co),
+                         (get_access_tokens, get_many),
+                         (get_access_token_async, type(client).get_access_token_async),
+                         (get_company_access_token_async, type(client).get_company_access_token_async)):
+        fn.__doc__ = (doc_from.__doc__ or "") + "\n\nCached: a still-fresh token is returned without a request."
+        fn.__qualname__ = "Client." + fn.__name__
+        d[fn.__name__] = fn
+    d["_token_cache"] = cache
+    return cache
