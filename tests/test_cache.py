@@ -502,18 +502,35 @@ def test_interrupted_batch_caches_nothing_and_frees_waiters(cached, server):
 # ------------------------------------------------------------------ secrets
 
 
-def test_no_token_in_reprs_or_logs(server, caplog):
-    caplog.set_level(logging.DEBUG)
-    with codat.Client(auth_header=AUTH, server_url=server.url, cache=True) as c:
-        tok = c.get_access_token("a")["accessToken"]
-        tok2 = c.get_company_access_token("a")["accessToken"]
-        c.get_access_tokens(["a", "b"])
-        asyncio.run(c.get_access_token_async("a"))
-        cache = c._token_cache
-        texts = [repr(c), str(c), repr(vars(c)), repr(cache), repr(cache._entries), repr(cache._flights),
-                 repr(c.get_access_token), caplog.text]
-        texts += [r.getMessage() for r in caplog.records]
+def test_no_token_in_reprs_or_logs(server):
+    got = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            got.append(self.format(record))
+
+    root = logging.getLogger()
+    handler = Keep(logging.DEBUG)
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("codat_platform_c").setLevel(logging.NOTSET)
+    try:
+        with codat.Client(auth_header=AUTH, server_url=server.url, cache=True) as c:
+            tok = c.get_access_token("a")["accessToken"]
+            tok2 = c.get_company_access_token("a")["accessToken"]
+            c.get_access_tokens(["a", "b"])
+            asyncio.run(c.get_access_token_async("a"))
+            server.script("e", Reply(status=404))
+            with pytest.raises(codat.ErrorMessage):
+                c.get_access_token("e", retries=None)
+            cache = c._token_cache
+            texts = [repr(c), str(c), repr(vars(c)), repr(cache), repr(cache._entries), repr(cache._flights),
+                     repr(c.get_access_token)]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
     assert len(tok) > 8 and len(tok2) > 8
-    for text in texts:
+    for text in texts + got:
         assert tok not in text and tok2 not in text
         assert AUTH not in text

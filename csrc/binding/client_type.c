@@ -74,8 +74,17 @@ static int wanted_log_level(module_state *st)
         PyErr_Clear();
         return 0;
     }
-    if (!st->logger)
+    if (!st->logger) {
         st->logger = PyObject_CallMethod(logging, "getLogger", "s", "codat_platform_c");
+        /* A library's logger gets a NullHandler, so that an application that configured no logging does
+         * not get logging's last-resort handler printing our warnings on stderr. */
+        PyObject *null_handler = st->logger ? PyObject_CallMethod(logging, "NullHandler", NULL) : NULL;
+        PyObject *r = null_handler ? PyObject_CallMethod(st->logger, "addHandler", "O", null_handler) : NULL;
+        Py_XDECREF(null_handler);
+        if (!r)
+            Py_CLEAR(st->logger);
+        Py_XDECREF(r);
+    }
     Py_DECREF(logging);
     if (!st->logger) {
         PyErr_Clear();

@@ -1,0 +1,201 @@
+"""Batches under pressure: a 429 storm pauses the whole batch, Ctrl-C mid-batch, and async calls queue
+beyond Codat's 10 concurrent requests per company."""
+import asyncio
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import codat_platform_c as codat
+from codat_platform_c.testing import Reply
+from conftest import AUTH
+
+
+def interrupt_after(delay):
+    sent = []
+
+    def fire():
+        time.sleep(delay)
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    th = threading.Thread(target=fire, daemon=True)
+    th.start()
+    return th, sent
+
+
+def assert_prompt_interrupt(call, delay=0.3):
+    th, sent = interrupt_after(delay)
+    with pytest.raises(KeyboardInterrupt):
+        call()
+    raised = time.monotonic()
+    th.join()
+    latency = raised - sent[0]
+    assert latency < 0.15, f"KeyboardInterrupt took {latency * 1000:.0f} ms"
+
+
+# ------------------------------------------------------------------ 429 storm
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_429_storm_pauses_the_whole_batch(server, cache):
+    n, conc = 40, 16
+    ids = [f"storm-{i}" for i in range(n)]
+    for cid in ids:  # every company: one 429 asking for a second, then a token
+        server.script(cid, Reply(status=429, headers={"Retry-After": "1"}))
+    with codat.Client(auth_header=AUTH, server_url=server.url, cache=cache,
+                      retries=codat.RetryConfig(initial_interval_ms=5)) as c:
+        t = time.monotonic()
+        out = c.get_access_tokens(ids, concurrency=conc)
+        wall = time.monotonic() - t
+        assert list(out) == ids
+        assert all(isinstance(v, dict) and v["accessToken"] for v in out.values()), out
+        assert len({v["accessToken"] for v in out.values()}) == n
+
+        reqs = server.requests
+        assert len(reqs) == 2 * n
+        assert all(server.request_count(cid) == 2 for cid in ids)
+        first_attempts = {}
+        for r in reqs:
+            first_attempts.setdefault(r.company_id, r.time)  # that one got the 429
+        times = sorted(r.time for r in reqs)
+        for t429 in first_attempts.values():
+            # during the second asked for, only what was already in flight reached the server ...
+            in_flight = [x for x in times if t429 < x < t429 + 0.95]
+            assert len(in_flight) < conc
+            # ... and that was sent before the 429 came back, not after
+            assert not [x for x in in_flight if x > t429 + 0.05], (t429, in_flight)
+        # at most 16 start at once, each first attempt pauses the batch: 40 companies take >= 3 pauses
+        assert wall >= 1.9, wall
+        assert wall < 8, wall
+        if cache:  # and now they are all cached
+            assert c.get_access_tokens(ids) == out
+            assert len(server.requests) == 2 * n
+
+
+def test_429_without_retry_after_does_not_pause_the_others(server):
+    ids = [f"q{i}" for i in range(20)]
+    server.script(ids[0], Reply(status=429), Reply(status=429))
+    with codat.Client(auth_header=AUTH, server_url=server.url,
+                      retries=codat.RetryConfig(initial_interval_ms=200, max_interval_ms=400)) as c:
+        t = time.monotonic()
+        out = c.get_access_tokens(ids, concurrency=4)
+    assert all(isinstance(v, dict) for v in out.values())
+    others = sorted(r.time for r in server.requests if r.company_id != ids[0])
+    assert others[-1] - t < 0.3  # nobody else waited for q0's backoff
+
+
+# ------------------------------------------------------------------ Ctrl-C mid-batch
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_ctrl_c_mid_batch(server, cache):
+    ids = [f"slow-{i}" for i in range(400)]
+    server.script_default(*[Reply(delay_s=0.1)] * 400)
+    with codat.Client(auth_header=AUTH, server_url=server.url, cache=cache) as c:
+        done = []
+        assert_prompt_interrupt(lambda: c.get_access_tokens(ids, concurrency=16,
+                                                            progress=lambda d, t: done.append(d)))
+        assert done and 0 < done[-1] < len(ids)  # it was really mid-batch
+        seen = server.request_count()
+        time.sleep(0.3)
+        assert server.request_count() == seen  # nothing more is sent once cancelled
+        # the client is usable afterwards, and nothing half-done was left behind
+        out = c.get_access_tokens(["after-1", "after-2"], concurrency=2)
+        assert all(isinstance(v, dict) for v in out.values())
+        assert c.get_access_token(ids[0])["accessToken"]
+        if cache:
+            assert c._token_cache._flights == {}
+
+
+def test_ctrl_c_during_a_429_pause(server):
+    ids = [f"p{i}" for i in range(30)]
+    server.script(ids[0], Reply(status=429, headers={"Retry-After": "30"}))
+    with codat.Client(auth_header=AUTH, server_url=server.url) as c:
+        assert_prompt_interrupt(lambda: c.get_access_tokens(ids, concurrency=1))
+        assert server.request_count() == 1  # the pause held everyone back
+        assert c.get_access_token("fine")["accessToken"]
+
+
+# ------------------------------------------------------------------ per-company limit, async
+
+
+def max_overlap(times, duration):
+    """Most requests whose [arrival, arrival + duration) intervals overlap, from arrival times."""
+    times = sorted(times)
+    return max(sum(1 for u in times if t - duration + 0.02 < u <= t) for t in times)
+
+
+def test_async_per_company_limit(client, server):
+    server.script("acme", *[Reply(delay_s=0.3)] * 20)
+    server.script("other", *[Reply(delay_s=0.3)] * 5)
+
+    async def main():
+        t = time.monotonic()
+        acme = [client.get_access_token_async("acme") for _ in range(20)]
+        other = [client.get_company_access_token_async("other") for _ in range(5)]
+        got = await asyncio.gather(*acme, *other)
+        return got, time.monotonic() - t
+
+    got, wall = asyncio.run(main())
+    assert len({g["accessToken"] for g in got}) == 25
+    acme_times = [r.time for r in server.requests if r.company_id == "acme"]
+    other_times = [r.time for r in server.requests if r.company_id == "other"]
+    assert len(acme_times) == 20
+    assert max_overlap(acme_times, 0.3) == 10  # never more than 10 of acme's in flight, but 10 at once
+    assert max(acme_times) - min(acme_times) >= 0.28  # the second ten waited for the first
+    assert 0.55 <= wall < 1.5, wall
+    assert max(other_times) - min(other_times) < 0.1  # another company is not held back by acme's queue
+    assert client._limiter.in_flight("acme") == 0 and client._limiter.in_flight("other") == 0
+
+
+def test_async_limit_across_endpoints_and_loops(client, server):
+    server.script("acme", *[Reply(delay_s=0.3)] * 24)
+
+    def loop_body(i):
+        async def main():
+            fetch = client.get_company_access_token_async if i % 2 else client.get_access_token_async
+            return await asyncio.gather(*[fetch("acme") for _ in range(8)])
+        return asyncio.run(main())
+
+    out = []
+    threads = [threading.Thread(target=lambda i=i: out.append(loop_body(i))) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sum(len(o) for o in out) == 24
+    assert max_overlap([r.time for r in server.requests], 0.3) <= 10
+    assert client._limiter.in_flight("acme") == 0
+
+
+def test_cancelled_queued_calls_free_their_place(client, server):
+    server.script("acme", *[Reply(delay_s=0.3)] * 10, *[Reply(delay_s=0.2)] * 10)
+
+    async def main():
+        tasks = [asyncio.ensure_future(client.get_access_token_async("acme")) for _ in range(20)]
+        await asyncio.sleep(0.1)
+        for task in tasks[12:]:  # queued, not yet sent
+            task.cancel()
+        tasks[2].cancel()  # in flight: aborted, its slot goes to the next in the queue
+        res = await asyncio.gather(*tasks, return_exceptions=True)
+        assert sum(isinstance(r, asyncio.CancelledError) for r in res) == 9
+        assert client._limiter.in_flight("acme") == 0
+        # the limiter is clean: ten at once again
+        t = time.monotonic()
+        await asyncio.gather(*[client.get_access_token_async("acme") for _ in range(10)])
+        return time.monotonic() - t
+
+    assert asyncio.run(main()) < 0.3
+    assert client._limiter.in_flight("acme") == 0
+
+
+def test_cached_async_is_one_request_per_company(server):
+    server.script("acme", Reply(delay_s=0.2))
+    with codat.Client(auth_header=AUTH, server_url=server.url, cache=True) as c:
+        async def main():
+            return await asyncio.gather(*[c.get_access_token_async("acme") for _ in range(100)])
+        assert len({g["accessToken"] for g in asyncio.run(main())}) == 1
+    assert server.request_count() == 1

@@ -1,0 +1,55 @@
+"""The stubs: mypy --strict accepts an example using every public name, rejects typical mistakes, and the
+example really runs against the stand-in (so the stubs describe what exists)."""
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent / "typing"
+pytest.importorskip("mypy")
+
+
+def mypy(path):
+    # --follow-imports=silent: report errors in the checked file only, as for an installed package.
+    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+                           "--no-incremental", "--cache-dir=/dev/null", str(path)],
+                          capture_output=True, text=True)
+
+
+def test_strict_example_passes():
+    r = mypy(HERE / "example_strict.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mistakes_are_caught():
+    r = mypy(HERE / "example_wrong.py")
+    assert r.returncode == 1
+    found = {(int(m.group(1)), m.group(2)) for m in re.finditer(r"example_wrong\.py:(\d+): error: .*\[([\w-]+)\]", r.stdout)}
+    expected = set()
+    for no, line in enumerate((HERE / "example_wrong.py").read_text().splitlines(), 1):
+        m = re.search(r"# E: ([\w-]+)", line)
+        if m:
+            expected.add((no, m.group(1)))
+    assert found == expected, r.stdout
+
+
+def test_strict_example_runs():
+    spec = importlib.util.spec_from_file_location("example_strict", HERE / "example_strict.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.with_stand_in()
+
+
+def test_stub_names_match_the_module():
+    import codat_platform_c as codat
+    stub = (Path(codat.__file__).parent / "__init__.pyi").read_text()
+    for name in codat.__all__:
+        assert re.search(rf"\b{re.escape(name)}\b", stub), f"{name} missing from __init__.pyi"
+    core_stub = (Path(codat.__file__).parent / "_core.pyi").read_text()
+    for name in dir(codat._core):
+        if not name.startswith("__") or name == "__version__":
+            assert name in core_stub, f"_core.{name} missing from _core.pyi"
+    assert (Path(codat.__file__).parent / "py.typed").exists()
