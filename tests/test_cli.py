@@ -1,0 +1,99 @@
+"""python -m codat_platform_c: token, demo, serve-stand-in; exit codes and messages a shell can rely on."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from codat_platform_c.testing import Reply
+from conftest import AUTH
+
+
+def cli(*args, env_extra=None, timeout=60):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "codat_platform_c", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+def test_token_prints_the_token(server):
+    r = cli("token", "c1", "--server-url", server.url, env_extra={"CODAT_AUTH_HEADER": AUTH})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == server.tokens_issued[-1]
+    assert server.requests[-1].endpoint == "connection_management"
+
+
+def test_company_token_json(server):
+    r = cli("token", "c1", "--company-token", "--json", env_extra={"CODAT_API_KEY": "API_KEY",
+                                                                   "CODAT_SERVER_URL": server.url})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"accessToken": server.tokens_issued[-1], "expiresIn": 86400, "tokenType": "Bearer"}
+    assert server.requests[-1].endpoint == "company"
+
+
+def test_api_error_exit_1_without_secret(server):
+    server.script("missing", Reply(status=404))
+    r = cli("token", "missing", "--server-url", server.url, env_extra={"CODAT_AUTH_HEADER": AUTH})
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "404" in r.stderr and "QVBJX0tFWQ" not in r.stderr
+
+
+def test_transport_error_exit_3():
+    r = cli("token", "x", "--server-url", "http://127.0.0.1:9", "--no-retries")
+    assert r.returncode == 3
+    assert r.stderr.startswith("error: TransportError")
+
+
+def test_timeout_exit_3(server):
+    server.script("slow", Reply(action="silence"))
+    r = cli("token", "slow", "--server-url", server.url, "--timeout-ms", "200", "--no-retries",
+            env_extra={"CODAT_AUTH_HEADER": AUTH})
+    assert r.returncode == 3 and "Timeout" in r.stderr
+
+
+def test_usage_errors_exit_2():
+    assert cli().returncode == 2
+    assert cli("token").returncode == 2
+    r = cli("token", "", "--server-url", "http://127.0.0.1:9")
+    assert r.returncode == 2 and "company_id must not be empty" in r.stderr
+    r = cli("token", "x", "--server-url", "ftp://x")
+    assert r.returncode == 2 and "server_url" in r.stderr
+    r = cli("token", "x", env_extra={"CODAT_AUTH_HEADER": "Basic a\nb"})
+    assert r.returncode == 2 and "auth_header" in r.stderr
+
+
+def test_help_explains():
+    r = cli("--help")
+    assert r.returncode == 0
+    for word in ["token", "demo", "serve-stand-in", "CODAT_API_KEY", "Exit codes"]:
+        assert word in r.stdout
+    r = cli("token", "--help")
+    assert "--company-token" in r.stdout and "replacement" in r.stdout
+
+
+def test_demo_runs_offline():
+    r = cli("demo")
+    assert r.returncode == 0, r.stderr
+    assert "connectionManagement/accessToken -> {'accessToken': 'tok-" in r.stdout
+    assert "over HTTPS" in r.stdout
+
+
+def test_serve_stand_in_until_ctrl_c():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    p = subprocess.Popen([sys.executable, "-m", "codat_platform_c", "serve-stand-in", "--port", "0"],
+                         stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = p.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line
+        url = line.split()[-1]
+        with urllib.request.urlopen(f"{url}/companies/status-200/accessToken", timeout=5) as resp:
+            assert json.load(resp)["accessToken"].startswith("tok-")
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
