@@ -11,22 +11,37 @@ shared by many threads. See README.md for errors, retries and the stand-in serve
 import os as _os
 import _thread
 
-from . import _core
-from ._core import (  # noqa: F401  (re-exports)
-    CodatError,
-    ErrorMessage,
-    SDKError,
-    Timeout,
-    TransportError,
-    USER_AGENT,
-    LIBCURL_VERSION,
-    __version__,
-)
-
 __all__ = [
     "Client", "RetryConfig", "CodatError", "ErrorMessage", "SDKError", "TransportError", "Timeout",
-    "get_access_token", "get_company_access_token", "default_client", "__version__",
+    "get_access_token", "get_company_access_token", "default_client", "USER_AGENT", "LIBCURL_VERSION",
+    "__version__",
 ]
+
+# The C extension links libcurl, whose dependency chain (OpenSSL, GnuTLS via librtmp, Kerberos, LDAP,
+# SSH, ...) takes the dynamic loader about 5 ms to map. It is loaded on first use of a name below
+# (PEP 562), so that `import codat_platform_c` itself stays well under a millisecond.
+_LAZY = {
+    "Client": "_client", "CodatError": "_core", "ErrorMessage": "_core", "SDKError": "_core",
+    "TransportError": "_core", "Timeout": "_core", "USER_AGENT": "_core", "LIBCURL_VERSION": "_core",
+    "__version__": "_core", "_core": None,
+}
+
+
+def __getattr__(name):
+    where = _LAZY.get(name, False)
+    if where is False:
+        raise AttributeError(f"module 'codat_platform_c' has no attribute {name!r}")
+    import importlib
+    module = importlib.import_module(f".{where or name}", __name__)
+    value = module if where is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 
 DEFAULT_SERVER_URL = "https://api.codat.io"
 
@@ -69,119 +84,6 @@ class RetryConfig:
         return f"RetryConfig({fields})"
 
 
-def _settle(future, value, is_error):
-    if future.done():  # cancelled meanwhile
-        return
-    if is_error:
-        future.set_exception(value)
-    else:
-        future.set_result(value)
-
-
-_async_clients = None
-
-
-def _close_async_clients():
-    # At exit, stop the I/O threads while the interpreter can still run their callbacks.
-    for client in list(_async_clients or ()):
-        client.close()
-
-
-class Client(_core.Client):
-    __doc__ = _core.Client.__doc__ + """
-
-cache=True keeps tokens in memory and returns a still-fresh one without a request: for one hour
-(connection-management token) or expiresIn seconds (company token), less a safety margin,
-cache_margin_s (default: min(5 min, 10% of the lifetime)). Concurrent callers for the same company
-share one request; invalidate(company_id=None) drops entries; close() drops them all. Works for the
-sync, async and batch methods. Async calls queue beyond company_concurrency_limit (10, Codat's limit)
-in flight per company; synchronous threads are not limited (a batch fetches each company once)."""
-
-    company_concurrency_limit = 10  # Codat: at most 10 concurrent requests per company (async calls queue)
-    _token_cache = None
-    _limiter = None
-
-    def __init__(self, *args, cache=False, cache_margin_s=None, **kwargs):
-        if cache:
-            from . import _cache
-            margin_s = _cache.check_margin(cache_margin_s)
-            super().__init__(*args, **kwargs)
-            _cache.install(self, margin_s)  # cached methods on this instance; the class keeps the C ones
-        else:
-            if cache_margin_s is not None:
-                raise TypeError("cache_margin_s needs cache=True")
-            super().__init__(*args, **kwargs)
-
-    def invalidate(self, company_id=None):
-        """Drop the cached tokens of one company (every endpoint), or of all when company_id is None.
-        Does nothing without cache=True."""
-        cache = self._token_cache
-        if cache is not None:
-            cache.invalidate(company_id)
-
-    def close(self):
-        """Free pooled connections, stop the I/O thread and drop cached tokens. Later
-        calls raise ValueError."""
-        cache = self._token_cache
-        if cache is not None:
-            cache.clear()
-        _core.Client.close(self)
-
-    def __exit__(self, *exc_info):
-        self.close()
-        return False
-
-    def _make_limiter(self):
-        from ._cache import CompanyLimiter
-        return self.__dict__.setdefault("_limiter", CompanyLimiter(self.company_concurrency_limit))
-
-    def _register_async(self):
-        global _async_clients
-        if _async_clients is None:
-            import atexit
-            import weakref
-            _async_clients = weakref.WeakSet()
-            atexit.register(_close_async_clients)
-        _async_clients.add(self)
-
-    async def _fetch_async(self, endpoint, company_id, options):
-        import asyncio
-        loop = asyncio.get_running_loop()
-        # At most company_concurrency_limit calls per company in flight; the rest queue here.
-        limiter = self._limiter or self._make_limiter()
-        waiter = limiter.acquire(company_id, loop)
-        if waiter is not None:
-            await limiter.wait(company_id, waiter)
-        try:
-            future = loop.create_future()
-
-            def on_done(value, is_error):
-                # Runs on the client's I/O thread (with the GIL): hand the result to the loop's thread.
-                try:
-                    loop.call_soon_threadsafe(_settle, future, value, is_error)
-                except RuntimeError:
-                    pass  # the loop is closed: nobody is waiting any more
-
-            self._register_async()
-            call_id = self._submit_async(endpoint, company_id, on_done, **options)
-            try:
-                return await future
-            except asyncio.CancelledError:
-                self._cancel_async(call_id)  # aborts the transfer and frees it
-                raise
-        finally:
-            limiter.release(company_id)
-
-    async def get_access_token_async(self, company_id, **options):
-        """Like get_access_token(), awaitable. Many awaits share one libcurl multi handle, driven by one
-        background I/O thread per client; task.cancel() aborts the transfer."""
-        return await self._fetch_async("connection_management", company_id, options)
-
-    async def get_company_access_token_async(self, company_id, **options):
-        """Like get_company_access_token(), awaitable."""
-        return await self._fetch_async("company", company_id, options)
-
-
 _default_lock = _thread.allocate_lock()
 _default = None
 
@@ -195,6 +97,7 @@ def default_client():
             env = _os.environ
             auth = env.get("CODAT_AUTH_HEADER") or None
             key = None if auth else (env.get("CODAT_API_KEY") or None)
+            from ._client import Client
             _default = Client(auth, api_key=key, server_url=env.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL)
         return _default
 

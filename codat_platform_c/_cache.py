@@ -17,7 +17,9 @@ Concurrent callers for the same key share one request ("single flight"): the fir
 the others wait (threads on a lock, with the GIL released; coroutines on a future of their own loop). When
 the leader's request fails, every waiter gets that same exception and nothing is cached. When the leader
 stops without an answer (its task was cancelled, Ctrl-C, or a caller error such as a bad option), the
-waiters try again themselves, one of them leading. Every caller gets its own copy of the dict.
+waiters try again themselves, one of them leading. A blocking caller on the leader's own thread (a
+batch's progress callback, or a sync call inside an event loop that leads asynchronously) sends its own
+request instead, since waiting there could never end. Every caller gets its own copy of the dict.
 ``invalidate()`` drops entries and detaches requests in flight for them (their answers reach their
 callers but are not cached); ``close()`` drops everything.
 
@@ -84,9 +86,11 @@ class _Entry:
 
 
 class _Flight:
-    """One request in flight that several callers wait for. done_lock is held until it ends."""
+    """One request in flight that several callers wait for. done_lock is held until it ends. owner is the
+    leader's thread: a blocking wait from that same thread (a progress callback, or a sync call inside the
+    event loop that leads asynchronously) could never end, so such a caller sends its own request."""
 
-    __slots__ = ("done_lock", "state", "value", "error", "callbacks")
+    __slots__ = ("done_lock", "state", "value", "error", "callbacks", "owner")
 
     def __init__(self):
         self.done_lock = _thread.allocate_lock()
@@ -95,6 +99,7 @@ class _Flight:
         self.value = None
         self.error = None
         self.callbacks = None
+        self.owner = _thread.get_ident()
 
     def __repr__(self):  # never the token
         return f"<token request {('pending', 'done', 'failed', 'abandoned')[self.state]}>"
@@ -112,6 +117,7 @@ class TokenCache:
         self._lock = _thread.allocate_lock()
         self._entries = {}
         self._flights = {}
+        self._variants = set()  # every (endpoint, options part) a key has had: invalidate(id) tries each
         self._stores = 0
         _track(self)
 
@@ -157,6 +163,7 @@ class TokenCache:
             flight = self._flights.get(key)
             if flight is None:
                 flight = self._flights[key] = _Flight()
+                self._variants.add(key[1:])
                 return None, flight, True
             return None, flight, False
 
@@ -199,9 +206,10 @@ class TokenCache:
                 self._entries.clear()
                 self._flights.clear()
                 return
-            for table in (self._entries, self._flights):
-                for key in [k for k in table if k[0] == company_id]:
-                    del table[key]
+            for variant in self._variants:
+                key = (company_id,) + variant
+                self._entries.pop(key, None)
+                self._flights.pop(key, None)
 
     def clear(self):
         self.invalidate(None)
@@ -233,6 +241,8 @@ class TokenCache:
                     raise
                 self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                 return dict(value)
+            if flight.owner == _thread.get_ident():  # waiting would deadlock: ask for our own
+                return dict(method(self._client_or_raise(), company_id, **options))
             flight.done_lock.acquire()  # blocks with the GIL released
             flight.done_lock.release()
             if flight.state == _OK:
@@ -305,7 +315,8 @@ class TokenCache:
         ids = list(dict.fromkeys(company_ids))  # duplicates once, first-seen order
         extra = _options_key(options) if options else None
         out = {}
-        lead, waits = [], []
+        lead, waits, own = [], [], []
+        me = _thread.get_ident()
         with self._lock:
             now = _monotonic()
             for cid in ids:
@@ -317,19 +328,22 @@ class TokenCache:
                 flight = self._flights.get(key)
                 if flight is None:
                     flight = self._flights[key] = _Flight()
+                    self._variants.add(key[1:])
                     lead.append((cid, key, flight))
+                elif flight.owner == me:
+                    own.append(cid)  # led further up this thread's stack: waiting would deadlock
                 else:
                     waits.append((cid, flight))
         total = len(ids)
-        if lead:
-            base = total - len(lead) - len(waits)
+        if lead or own:
+            base = total - len(lead) - len(own) - len(waits)
             report = None
             if progress is not None:
                 def report(done, _n):
                     return progress(base + done, total)
             sent_at = _monotonic()
             try:
-                fetched = method(client, [cid for cid, _, _ in lead], concurrency=concurrency,
+                fetched = method(client, [cid for cid, _, _ in lead] + own, concurrency=concurrency,
                                  endpoint=endpoint, progress=report, **options)
             except BaseException:
                 for _, key, flight in lead:
@@ -343,6 +357,8 @@ class TokenCache:
                 else:
                     self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                     out[cid] = dict(value)
+            for cid in own:
+                out[cid] = fetched[cid]
         else:
             # Nothing to send: still refuse what the C call would refuse (bad endpoint, concurrency, options).
             method(client, [], concurrency=concurrency, endpoint=endpoint, **options)
@@ -358,7 +374,7 @@ class TokenCache:
                 again.append(cid)
         if again:
             out.update(self.get_many(method, again, concurrency, endpoint, None, options))
-        if progress is not None and (waits or not lead):
+        if progress is not None and (waits or not (lead or own)):
             progress(total, total)
         return {cid: out[cid] for cid in ids}
 

@@ -499,6 +499,42 @@ def test_interrupted_batch_caches_nothing_and_frees_waiters(cached, server):
     assert cached.get_access_token("x")["accessToken"]  # no flight left behind
 
 
+def in_thread_with_timeout(fn, timeout=10):
+    """Run fn in a daemon thread: a deadlock fails the test instead of hanging it."""
+    out = []
+    th = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    th.start()
+    th.join(timeout)
+    assert not th.is_alive(), "deadlocked"
+    return out[0]
+
+
+def test_progress_callback_asking_for_a_token_of_its_own_batch(cached, server):
+    server.script_default(*[Reply(delay_s=0.15)] * 8)
+    seen = {}
+
+    def progress(done, total):
+        if "x1" not in seen:  # x1 is being fetched by this very batch, further up this thread's stack
+            seen["x1"] = cached.get_access_token("x1")
+
+    out = in_thread_with_timeout(lambda: cached.get_access_tokens(["x0", "x1", "x2"], progress=progress))
+    assert seen["x1"]["accessToken"] and isinstance(out["x1"], dict)
+
+
+def test_sync_call_inside_the_loop_that_leads_asynchronously(cached, server):
+    server.script("acme", Reply(delay_s=0.2))
+
+    async def main():
+        leader = asyncio.ensure_future(cached.get_access_token_async("acme"))
+        await asyncio.sleep(0.05)
+        blocking = cached.get_access_token("acme")  # blocks this loop: must not wait for the leader
+        batch = cached.get_access_tokens(["acme"])
+        return await leader, blocking, batch
+
+    a, b, batch = in_thread_with_timeout(lambda: asyncio.run(main()))
+    assert a["accessToken"] and b["accessToken"] and batch["acme"]["accessToken"]
+
+
 # ------------------------------------------------------------------ secrets
 
 

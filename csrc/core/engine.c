@@ -59,6 +59,8 @@ codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concur
     if (concurrency < 1)
         concurrency = 1;
     size_t next_new = 0, done = 0;
+    size_t oldest = 0; /* jobs[0..oldest) are all done: the scan for due retries starts here, so a big
+                        * batch costs O(concurrency) per start, not O(jobs started so far) */
     int running = 0;
     double started = codat_now_ms();
     double last_check = started, last_progress = started;
@@ -86,7 +88,9 @@ codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concur
          * Retry-After pauses every start, so a batch slows down instead of hammering the server. */
         double next_due = -1;
         if (now >= e->paused_until_ms) {
-            for (size_t i = 0; i < next_new && running < concurrency; i++) {
+            while (oldest < next_new && jobs[oldest]->state == JOB_DONE)
+                oldest++;
+            for (size_t i = oldest; i < next_new && running < concurrency; i++) {
                 codat_job *job = jobs[i];
                 if (job->state != JOB_WAITING)
                     continue;
