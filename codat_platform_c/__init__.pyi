@@ -38,6 +38,7 @@ class RetryConfig:
     def __hash__(self) -> int: ...
 
 class Client(_core.Client):
+    company_concurrency_limit: int
     def __init__(
         self,
         auth_header: str | None = None,
