@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import shutil
+import shlex
 import signal
 import statistics
 import subprocess
@@ -45,6 +46,7 @@ LABEL = {
     "pycurl": "pycurl by hand",
 }
 THREADS = [1, 2, 4, 8]
+SEQ_BLOCKS = 10  # figure 1 times each measurement in 10 blocks and keeps the median block
 
 # Per-contender call counts for a full run (quick divides them). The slow contenders get
 # fewer calls; a per-call median does not depend on N once N is well past warm-up.
@@ -74,17 +76,64 @@ def rotate(items, r):
 # --------------------------------------------------------------------------- running things
 
 
+def _children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    stat = f.read()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
 class Runner:
     def __init__(self, workdir, srv, floor_bin, timeout):
         self.workdir = workdir
         self.srv = srv
         self.floor = floor_bin
         self.timeout = timeout
+        self.client_cpus = None  # None: wherever the scheduler puts them
+        self.all_cpus = sorted(os.sched_getaffinity(0))
+        self.pin_mode = "none"
+
+    def pin(self, mode):
+        """Place nginx's worker and the measured client processes on CPUs.
+
+        same:  both on one CPU (the last): a request/response ping-pong is a context switch.
+        split: on two different CPUs: every call also pays a cross-CPU wake-up, which in a VM
+               can cost more than the client itself (seen here: ~25 vs ~95 µs per call).
+        none:  left to the scheduler, which picks either, so sequential figures turn bimodal.
+        """
+        cpus = self.all_cpus
+        if mode == "split" and len(cpus) < 2:
+            mode = "same"
+        srv_cpus, cli_cpus = set(cpus), None
+        if mode == "same":
+            srv_cpus = cli_cpus = {cpus[-1]}
+        elif mode == "split":
+            srv_cpus, cli_cpus = {cpus[-1]}, {cpus[0]}
+        try:
+            for w in _children(self.srv.proc.pid):
+                os.sched_setaffinity(w, srv_cpus)
+        except OSError as e:
+            log("could not pin nginx:", e)
+            cli_cpus, mode = None, "none"
+        self.client_cpus, self.pin_mode = cli_cpus, mode
+
+    def _preexec(self):
+        cpus = self.client_cpus
+        if cpus is None:
+            return None
+        return lambda: os.sched_setaffinity(0, cpus)
 
     def _run_json(self, cmd, env=None):
         try:
             p = subprocess.run(cmd, cwd=self.workdir, capture_output=True, text=True,
-                               timeout=self.timeout, env=env)
+                               timeout=self.timeout, env=env, preexec_fn=self._preexec())
         except subprocess.TimeoutExpired:
             return {"ok": False, "error": f"timed out after {self.timeout}s"}
         line = (p.stdout.strip().splitlines() or [""])[-1]
@@ -104,23 +153,23 @@ class Runner:
             return self.srv.urls["delay"], ""
         return self.srv.urls["http"], ""
 
-    def worker(self, contender, scen, target, n=1000, threads=1, warmup=200, concurrency=16):
+    def worker(self, contender, scen, target, n=1000, threads=1, warmup=200, concurrency=16, blocks=1):
         url, ca = self.target(target)
         cmd = [PY, WORKER, contender, scen, "--url", url, "--n", str(n), "--threads", str(threads),
-               "--warmup", str(warmup), "--concurrency", str(concurrency)]
+               "--warmup", str(warmup), "--concurrency", str(concurrency), "--blocks", str(blocks)]
         if ca:
             cmd += ["--ca", ca]
         return self._run_json(cmd)
 
-    def floor_run(self, target, n, threads=1, warmup=200):
+    def floor_run(self, target, n, threads=1, warmup=200, blocks=1):
         url, ca = self.target(target)
         full = f"{url}/companies/{CID}/connectionManagement/accessToken"
-        return self._run_json([self.floor, full, str(n), ca or "-", str(threads), str(warmup)])
+        return self._run_json([self.floor, full, str(n), ca or "-", str(threads), str(warmup), str(blocks)])
 
     def measure(self, contender, scen, target, **kw):
         if contender == "floor":
             if scen == "seq":
-                return self.floor_run(target, kw["n"], 1, kw.get("warmup", 200))
+                return self.floor_run(target, kw["n"], 1, kw.get("warmup", 200), kw.get("blocks", 1))
             if scen == "threads":
                 return self.floor_run(target, kw["n"], kw["threads"], kw.get("warmup", 200))
             return None
@@ -130,7 +179,7 @@ class Runner:
         """Spawn-to-exit wall time of a fresh process, and its stdout."""
         t0 = time.perf_counter()
         p = subprocess.run(cmd, cwd=self.workdir, capture_output=True, text=True,
-                           timeout=self.timeout, env=env)
+                           timeout=self.timeout, env=env, preexec_fn=self._preexec())
         t1 = time.perf_counter()
         if p.returncode != 0:
             raise RuntimeError((p.stderr or p.stdout)[-400:])
@@ -162,7 +211,13 @@ def machine_info(floor_libcurl):
               "  try: print(p, m.version(p))\n  except Exception: print(p, '-')\"")
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
+    ext = sh(f"cd /tmp && {PY} -c \"import os, time, codat_platform_c._core as m; "
+             "print(m.__file__, 'built', time.strftime('%Y-%m-%d %H:%M', time.localtime(os.path.getmtime(m.__file__))))\"")
+    head = sh(f"git -C {os.path.dirname(HERE)} rev-parse --short HEAD")
+    dirty = sh(f"git -C {os.path.dirname(HERE)} status --porcelain --untracked-files=no")
     return {
+        "extension": ext or "not importable",
+        "repo": (head + (" + uncommitted changes" if dirty else "")) if head else "?",
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "nproc": sh("nproc"),
         "cpu": cpu,
@@ -175,6 +230,29 @@ def machine_info(floor_libcurl):
         "packages": dict(line.split(" ", 1) for line in vers.splitlines() if " " in line),
         "loadavg_at_start": load,
     }
+
+
+def _cpu_times():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v), v[3] + v[4]  # total, idle + iowait
+
+
+def wait_idle(max_s, busy_below=0.2, sample_s=3.0):
+    """Wait (up to max_s) until the machine's CPUs are busy less than busy_below over sample_s."""
+    t_end = time.monotonic() + max_s
+    while True:
+        t0, i0 = _cpu_times()
+        time.sleep(sample_s)
+        t1, i1 = _cpu_times()
+        busy = 1 - (i1 - i0) / max(1, t1 - t0)
+        if busy < busy_below:
+            log(f"machine idle enough ({busy:.0%} busy), starting")
+            return busy
+        if time.monotonic() > t_end:
+            log(f"still {busy:.0%} busy after waiting {max_s:.0f} s; starting anyway")
+            return busy
+        log(f"machine {busy:.0%} busy, waiting for it to quiet down")
 
 
 def build_floor(workdir):
@@ -209,7 +287,7 @@ def fig_seq(R, contenders, rounds, scale):
         for target in ("http", "https"):
             for c in rotate(contenders, r):
                 n = max(50, int(SEQ_N[c] * scale))
-                out = R.measure(c, "seq", target, n=n, warmup=min(200, n))
+                out = R.measure(c, "seq", target, n=n, warmup=min(200, n), blocks=SEQ_BLOCKS)
                 if out and out.get("ok"):
                     res[target][c][r] = out
                 else:
@@ -227,8 +305,12 @@ def fig_seq(R, contenders, rounds, scale):
                 "us": med(us), "cpu": med(cpu), "us_min": min(us), "us_max": max(us),
                 "calls": next(iter(runs.values()))["calls"], "runs": len(runs),
                 "x_floor_us": paired(per, c, "floor", "elapsed_us_per_call"),
+                "x_floor_best": (min(us) / min(x["elapsed_us_per_call"] for x in per["floor"].values())
+                                 if per.get("floor") else None),
                 "x_floor_cpu": paired(per, c, "floor", "cpu_us_per_call"),
                 "sdk_speedup_us": paired(per, "sdk", c, "elapsed_us_per_call"),
+                "sdk_speedup_best": (min(x["elapsed_us_per_call"] for x in per["sdk"].values()) / min(us)
+                                     if per.get("sdk") else None),
                 "sdk_speedup_cpu": paired(per, "sdk", c, "cpu_us_per_call"),
             }
     return {"summary": summary, "errors": {f"{c}/{t}": e for (c, t), e in errs.items()},
@@ -434,16 +516,26 @@ def report(meta, res, args):
     L = []
     m = meta["machine"]
     L.append("# codat_platform_c benchmark results\n")
-    L.append(f"Run: `{meta['command']}` — {meta['mode']}, {meta['rounds']} round(s), "
-             f"took {meta['elapsed_s']:.0f} s.\n")
+    fs = ", ".join(f"{k} {v:.0f} s" for k, v in meta.get("figure_seconds", {}).items())
+    L.append(f"Run: `{meta['command']}` — {meta['mode']}, {meta['rounds']} round(s) for figure 1, "
+             f"took {meta['elapsed_s']:.0f} s ({fs}).\n")
     L.append("| machine | |\n|---|---|")
     for k in ("date", "nproc", "cpu", "kernel", "python", "libcurl (floor, extension)", "pycurl", "nginx",
-              "openssl", "loadavg_at_start"):
+              "openssl", "extension", "repo", "loadavg_at_start"):
         L.append(f"| {k} | {m.get(k, '?')} |")
     L.append(f"| loadavg at end | {meta.get('loadavg_at_end', '?')} |")
+    if meta.get("busy_at_start"):
+        L.append(f"| machine at start | {meta['busy_at_start']} |")
     pk = ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items())
     L.append(f"| packages | {pk} |")
     L.append("")
+    pins = meta.get("pinning", {})
+    pin_txt = {"same": "nginx's worker and the client pinned to the same CPU",
+               "split": "nginx's worker and the client pinned to different CPUs",
+               "none": "CPU placement left to the scheduler"}
+    L.append("CPU placement: " + "; ".join(f"{k}: {pin_txt.get(v, v)}" for k, v in pins.items()) +
+             ". (On this VM a request that crosses CPUs pays a wake-up of ~70 µs, more than the whole "
+             "same-CPU call, and unpinned runs flip between the two modes; see bench/README.md.)\n")
     L.append("Server: nginx on 127.0.0.1 (1 worker, keep-alive, `keepalive_requests` 100,000,000), "
              "HTTP and HTTPS (self-signed P-256 cert, TLS 1.3), and a third listener whose responses "
              "wait 1 ms (`echo_sleep 0.001`). Client and server share the machine's "
@@ -463,10 +555,14 @@ def report(meta, res, args):
         s = seq.get(target, {})
         e = s.get("ext", {})
         xf, xs = e.get("x_floor_us"), e.get("sdk_speedup_us")
+        best = e.get("x_floor_best")
         tg.append((f"sequential {target.upper()} within 1.10× of the floor (wall time)", "≤ 1.10×",
-                   xr(xf), None if xf is None else xf <= 1.10))
+                   xr(xf) + ("" if best is None else f" (best run vs best run: {xr(best)})"),
+                   None if xf is None else xf <= 1.10))
+        sb = e.get("sdk_speedup_best")
         tg.append((f"sequential {target.upper()} ≥ 5× faster than the official SDK (wall time)", "≥ 5×",
-                   xr(xs), None if xs is None else xs >= 5))
+                   xr(xs) + ("" if sb is None else f" (best run vs best run: {xr(sb)})"),
+                   None if xs is None else xs >= 5))
     imp = res.get("cold", {}).get("import_ms", {}).get("ext")
     tg.append(("`import codat_platform_c` in a fresh process", "< 5 ms",
                "–" if imp is None else f"{imp:.2f} ms", None if imp is None else imp < 5))
@@ -488,19 +584,23 @@ def report(meta, res, args):
     # figure 1
     if seq:
         L.append("\n## 1. Sequential calls, one client, keep-alive\n")
-        L.append("µs per call = wall time; CPU = user+system time of the client process (getrusage). "
+        L.append("µs per call = wall time; CPU = user+system time of the client process (getrusage); "
+                 f"each measurement times its calls in {SEQ_BLOCKS} blocks and keeps the median block. "
                  "× floor = this ÷ floor (lower is better, 1.00× is the C floor); "
                  "SDK ÷ this = how many times faster than the official SDK (higher is better). "
                  "Ratios are medians of per-round ratios (both measured in the same round), "
-                 "µs columns medians over rounds.\n")
+                 "µs columns medians over rounds. Other load on the machine only ever adds time, so "
+                 "'best vs best' (fastest run against the other's fastest run) is the estimate least touched by it: "
+                 "load slows a latency-bound fast client (each call waits for nginx to be scheduled) far more, "
+                 "in proportion, than a CPU-bound slow one, so a busy machine shrinks the speed-ups.\n")
         for target in ("http", "https"):
             s = seq.get(target, {})
             if not s:
                 continue
             L.append(f"### {target.upper()}\n")
             L.append("| contender | µs/call | × floor | SDK ÷ this | CPU µs/call | CPU × floor | SDK CPU ÷ this "
-                     "| spread µs (min–max) | calls × runs |")
-            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+                     "| spread µs (min–max) | × floor, best vs best | SDK ÷ this, best vs best | calls × runs |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for c in ["floor"] + PY_CONTENDERS:
                 if c not in s:
                     continue
@@ -508,6 +608,7 @@ def report(meta, res, args):
                 L.append(f"| {LABEL[c]} | {fmt(v['us'])} | {xr(v['x_floor_us'])} | "
                          f"{xr(v['sdk_speedup_us'])} | {fmt(v['cpu'])} | {xr(v['x_floor_cpu'])} | "
                          f"{xr(v['sdk_speedup_cpu'])} | {fmt(v['us_min'])}–{fmt(v['us_max'])} | "
+                         f"{xr(v.get('x_floor_best'))} | {xr(v.get('sdk_speedup_best'))} | "
                          f"{v['calls']:,} × {v['runs']} |")
             L.append("")
         for k2, e in res["seq"].get("errors", {}).items():
@@ -669,7 +770,8 @@ def chart(res, path):
     ax.set_xticks(range(len(tcs)), tcs, rotation=20)
     ax.set_ylabel("calls/s ÷ own 1-thread rate")
     ax.set_title("2. threads sharing one client, 1 ms delay")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, max([8.5] + [(th[c].get(t) or 0) / th[c][1] * 1.15 for c in tcs for t in ts if th[c].get(1)]))
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
 
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -683,23 +785,47 @@ def chart(res, path):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: few calls, 1 round (< ~60 s)")
-    p.add_argument("--rounds", type=int, default=None, help="rounds for seq/threads (default 5; quick 1)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="rounds for figure 1 (default 7; quick 1); figures 2 and 4 use min(R, 3), 5 uses 3")
     p.add_argument("--figures", default="seq,threads,cold,mem,batch",
                    help="comma list of seq,threads,cold,mem,batch")
     p.add_argument("--contenders", default=",".join(PY_CONTENDERS),
                    help="comma list of Python contenders (the floor always runs)")
     p.add_argument("--out", default=HERE, help="where results.md/.png/.json go (default bench/)")
     p.add_argument("--timeout", type=float, default=300, help="seconds before one measurement is abandoned")
+    p.add_argument("--pin", choices=("same", "split", "none"), default="same",
+                   help="CPU placement of nginx's worker and the client for figures 1, 3, 4 (default same: "
+                        "both on one CPU; split: different CPUs; none: the scheduler's choice)")
+    p.add_argument("--pin-concurrent", choices=("same", "split", "none"), default="none",
+                   help="the same for figures 2 and 5 (threads, batch); default none")
+    p.add_argument("--wait-idle", type=float, default=0, metavar="S",
+                   help="first wait up to S seconds for the machine to be < 20%% busy (other work skews results)")
+    p.add_argument("--replot", action="store_true",
+                   help="measure nothing: rewrite results.md and results.png from OUT/results.json")
     a = p.parse_args()
+
+    if a.replot:
+        with open(os.path.join(a.out, "results.json")) as f:
+            saved = json.load(f)
+        res = saved["results"]
+        th = res.get("threads", {}).get("summary", {})
+        res["threads"]["summary"] = {c: {int(t): v for t, v in per.items()} for c, per in th.items()}
+        md = report(saved["meta"], res, a)
+        with open(os.path.join(a.out, "results.md"), "w") as f:
+            f.write(md)
+        chart(res, os.path.join(a.out, "results.png"))
+        print(md)
+        return
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally: stop nginx
     t_start = time.perf_counter()
     quick = a.quick
-    rounds = a.rounds or (1 if quick else 5)
+    rounds = a.rounds or (1 if quick else 7)
     scale = 0.05 if quick else 1.0
     figures = [f for f in a.figures.split(",") if f]
     wanted = [c for c in a.contenders.split(",") if c]
 
+    busy_at_start = wait_idle(a.wait_idle) if a.wait_idle > 0 else None
     workdir = tempfile.mkdtemp(prefix="codat-bench-")
     os.chmod(workdir, 0o755)
     floor_bin = build_floor(workdir)
@@ -739,20 +865,46 @@ def main():
         meta.update(available=available, skipped=skipped)
         seq_cs = (["floor"] if floor_bin else []) + available
 
+        timings = meta["figure_seconds"] = {}
+        t_fig = time.perf_counter()
+
+        def lap(name):
+            nonlocal t_fig
+            now = time.perf_counter()
+            timings[name] = round(now - t_fig, 1)
+            t_fig = now
+
+        pins = meta["pinning"] = {}
         if "seq" in figures:
+            R.pin(a.pin)
+            pins["seq"] = R.pin_mode
             results["seq"] = fig_seq(R, seq_cs, rounds, scale)
+            lap("seq")
         if "threads" in figures:
+            R.pin(a.pin_concurrent)
+            pins["threads"] = R.pin_mode
             th_cs = [c for c in seq_cs if c != "sdk-httpx"]
             results["threads"] = fig_threads(R, th_cs, 1 if quick else min(rounds, 3),
                                              0.1 if quick else 1.0, THREADS)
+            lap("threads")
         if "cold" in figures:
+            R.pin(a.pin)
+            pins["cold"] = R.pin_mode
             results["cold"] = fig_cold(R, available, 2 if quick else 10)
+            lap("cold")
         if "mem" in figures:
+            R.pin(a.pin)
+            pins["mem"] = R.pin_mode
             results["mem"] = fig_mem(R, [c for c in available if c != "sdk-httpx"],
                                      1 if quick else min(rounds, 3), 0.02 if quick else 1.0)
+            lap("mem")
         if "batch" in figures:
+            R.pin(a.pin_concurrent)
+            pins["batch"] = R.pin_mode
             results["batch"] = fig_batch(R, available, 1 if quick else 3, 200 if quick else 1000)
+            lap("batch")
         if floor_bin:
+            R.pin(a.pin)
             out = R.floor_run("http", 1000, 1, 10)
             meta["floor_maxrss_kb"] = out.get("maxrss_kb")
     finally:
@@ -762,11 +914,11 @@ def main():
     with open("/proc/loadavg") as f:
         meta["loadavg_at_end"] = " ".join(f.read().split()[:3])
     meta["elapsed_s"] = time.perf_counter() - t_start
+    if busy_at_start is not None:
+        meta["busy_at_start"] = f"{busy_at_start:.0%} CPU busy after --wait-idle {a.wait_idle:.0f}"
     meta["mode"] = "quick smoke run" if quick else "full run"
     meta["rounds"] = rounds
-    meta["command"] = "bash bench/run.sh" + (" --quick" if quick else "") + \
-        ("" if a.rounds is None else f" --rounds {a.rounds}") + \
-        ("" if a.figures == p.get_default("figures") else f" --figures {a.figures}")
+    meta["command"] = " ".join(["bash bench/run.sh"] + [shlex.quote(x) for x in sys.argv[1:]])
     md = report(meta, results, a)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "results.md"), "w") as f:

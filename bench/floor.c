@@ -8,12 +8,14 @@
  * is cheaper, so this is the floor every contender is compared to.
  *
  * Build: cc -O2 -o floor floor.c $(pkg-config --cflags --libs libcurl libcjson) -lpthread
- * Usage: floor URL N [CA_PATH|-] [THREADS] [WARMUP]
+ * Usage: floor URL N [CA_PATH|-] [THREADS] [WARMUP] [BLOCKS]
  *   URL      full URL of the token endpoint
  *   N        measured calls in total (split evenly over THREADS)
  *   CA_PATH  CA bundle for https ("-" or absent: libcurl's default)
  *   THREADS  threads, each with its own easy handle (default 1)
  *   WARMUP   unmeasured calls per thread first (default 200; opens the connection)
+ *   BLOCKS   with 1 thread: time the N calls in this many equal blocks and report
+ *            the median block (robust to bursts of other load); default 1
  * Prints one JSON object on stdout: elapsed and CPU (getrusage RUSAGE_SELF,
  * user+system, all threads) microseconds per call, and calls per second.
  */
@@ -36,6 +38,9 @@ typedef struct {
     const char *ca;
     long calls;
     long warmup;
+    int blocks;        /* > 1: time blocks of calls (single thread only) */
+    double *blk_wall;  /* per-block microseconds per call */
+    double *blk_cpu;
     int failed;
     char token[256];
     pthread_barrier_t *barrier;
@@ -87,6 +92,9 @@ static int one_call(CURL *h, buf_t *b, char *token, size_t toklen) {
     return ok ? 0 : -1;
 }
 
+static double now_us(void);
+static double cpu_us(void);
+
 static void *run(void *arg) {
     job_t *j = arg;
     buf_t b = {0};
@@ -105,8 +113,19 @@ static void *run(void *arg) {
     for (long i = 0; i < j->warmup && !j->failed; i++)
         if (one_call(h, &b, j->token, sizeof j->token)) j->failed = 1;
     pthread_barrier_wait(j->barrier); /* main thread starts the clock here */
-    for (long i = 0; i < j->calls && !j->failed; i++)
-        if (one_call(h, &b, j->token, sizeof j->token)) j->failed = 1;
+    if (j->blocks > 1) {
+        long per = j->calls / j->blocks;
+        for (int k = 0; k < j->blocks && !j->failed; k++) {
+            double t0 = now_us(), c0 = cpu_us();
+            for (long i = 0; i < per && !j->failed; i++)
+                if (one_call(h, &b, j->token, sizeof j->token)) j->failed = 1;
+            j->blk_wall[k] = (now_us() - t0) / per;
+            j->blk_cpu[k] = (cpu_us() - c0) / per;
+        }
+    } else {
+        for (long i = 0; i < j->calls && !j->failed; i++)
+            if (one_call(h, &b, j->token, sizeof j->token)) j->failed = 1;
+    }
 
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
@@ -126,9 +145,19 @@ static double cpu_us(void) {
     return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s URL N [CA_PATH|-] [THREADS] [WARMUP]\n", argv[0]);
+        fprintf(stderr, "usage: %s URL N [CA_PATH|-] [THREADS] [WARMUP] [BLOCKS]\n", argv[0]);
         return 2;
     }
     const char *url = argv[1];
@@ -136,6 +165,8 @@ int main(int argc, char **argv) {
     const char *ca = argc > 3 ? argv[3] : "-";
     int threads = argc > 4 ? atoi(argv[4]) : 1;
     long warmup = argc > 5 ? atol(argv[5]) : 200;
+    int blocks = argc > 6 ? atoi(argv[6]) : 1;
+    if (threads != 1 || blocks < 1 || blocks > n) blocks = 1;
     if (n <= 0 || threads <= 0 || threads > 256) {
         fprintf(stderr, "floor: bad N or THREADS\n");
         return 2;
@@ -147,9 +178,12 @@ int main(int argc, char **argv) {
     job_t *jobs = calloc((size_t)threads, sizeof *jobs);
     pthread_t *tids = calloc((size_t)threads, sizeof *tids);
     long per = n / threads;
+    double *blk_wall = calloc((size_t)blocks, sizeof(double));
+    double *blk_cpu = calloc((size_t)blocks, sizeof(double));
     for (int i = 0; i < threads; i++) {
         jobs[i] = (job_t){.url = url, .ca = ca, .calls = per + (i < n % threads ? 1 : 0),
-                          .warmup = warmup, .barrier = &barrier};
+                          .warmup = warmup, .blocks = blocks, .blk_wall = blk_wall,
+                          .blk_cpu = blk_cpu, .barrier = &barrier};
         pthread_create(&tids[i], NULL, run, &jobs[i]);
     }
     pthread_barrier_wait(&barrier);
@@ -161,13 +195,20 @@ int main(int argc, char **argv) {
     for (int i = 0; i < threads; i++) failed |= jobs[i].failed;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    double wall_pc = (t1 - t0) / n, cpu_pc = (c1 - c0) / n;
+    if (blocks > 1 && !failed) {
+        wall_pc = median(blk_wall, blocks);
+        cpu_pc = median(blk_cpu, blocks);
+    }
     printf("{\"contender\":\"floor\",\"ok\":%s,\"calls\":%ld,\"threads\":%d,"
-           "\"elapsed_us_per_call\":%.3f,\"cpu_us_per_call\":%.3f,\"calls_per_s\":%.1f,"
+           "\"blocks\":%d,\"elapsed_us_per_call\":%.3f,\"cpu_us_per_call\":%.3f,\"calls_per_s\":%.1f,"
            "\"maxrss_kb\":%ld,\"token\":\"%s\",\"libcurl\":\"%s\"}\n",
-           failed ? "false" : "true", n, threads, (t1 - t0) / n, (c1 - c0) / n,
+           failed ? "false" : "true", n, threads, blocks, wall_pc, cpu_pc,
            n / ((t1 - t0) / 1e6), ru.ru_maxrss, jobs[0].token, curl_version());
     free(jobs);
     free(tids);
+    free(blk_wall);
+    free(blk_cpu);
     curl_global_cleanup();
     return failed ? 1 : 0;
 }

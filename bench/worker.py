@@ -16,7 +16,8 @@ and RSS belong to that contender alone. Contenders:
 Scenarios:
 
   check      one call; prints the token and versions
-  seq        WARMUP calls, then N sequential calls: elapsed and CPU microseconds per call
+  seq        WARMUP calls, then N sequential calls in BLOCKS blocks: elapsed and CPU
+             microseconds per call of the median block
   threads    T threads share one client, N calls in all: calls per second
   mem        RSS after import, after one call, and growth over N calls after WARMUP more
   batch      the "1,000 tokens concurrently" hook: N tokens, concurrency C (see --help)
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import threading
 import time
@@ -206,15 +208,25 @@ def scen_check(call, a):
 def scen_seq(call, a):
     for _ in range(a.warmup):
         call(CID)
-    n = a.n
-    c0, t0 = cpu_s(), time.perf_counter()
-    for _ in range(n):
-        call(CID)
-    t1, c1 = time.perf_counter(), cpu_s()
+    blocks = max(1, min(a.blocks, a.n))
+    per = a.n // blocks
+    walls, cpus = [], []
+    for _ in range(blocks):
+        c0, t0 = cpu_s(), time.perf_counter()
+        for _ in range(per):
+            call(CID)
+        t1, c1 = time.perf_counter(), cpu_s()
+        walls.append((t1 - t0) / per * 1e6)
+        cpus.append((c1 - c0) / per * 1e6)
+    walls.sort()
+    cpus.sort()
     return {
-        "calls": n,
-        "elapsed_us_per_call": (t1 - t0) / n * 1e6,
-        "cpu_us_per_call": (c1 - c0) / n * 1e6,
+        "calls": per * blocks,
+        "blocks": blocks,
+        # the median block: robust to a burst of other load during one block
+        "elapsed_us_per_call": statistics.median(walls),
+        "cpu_us_per_call": statistics.median(cpus),
+        "mean_elapsed_us_per_call": sum(walls) / blocks,
         "token": call(CID),
     }
 
@@ -369,6 +381,7 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=1000, help="measured calls")
     p.add_argument("--warmup", type=int, default=200, help="unmeasured calls first (per thread for threads)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--blocks", type=int, default=10, help="seq: time N calls in this many blocks, report the median")
     p.add_argument("--concurrency", type=int, default=16)
     a = p.parse_args(argv)
 
