@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "codat.h"
 
 static int unreserved(unsigned char c)
@@ -135,7 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (codat_check_server_url(s, tiny, sizeof tiny) != rc || codat_check_server_url(s, NULL, 0) != rc)
         abort();
     if (rc == 0) {
-        size_t scheme = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
+        /* schemes are case-insensitive, and the validator accepts them so */
+        size_t scheme = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
         if (!scheme)
             abort();
         for (const unsigned char *p = (const unsigned char *)s; *p; p++)

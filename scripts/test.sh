@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: the C unit tests (plain, under valgrind, and with
-# ASan/UBSan), then the Python suite against the stand-in server on 127.0.0.1.
+# ASan/UBSan), then the Python suite against the stand-in server on 127.0.0.1, then the Python suite
+# again against an ASan/UBSan build of the extension and a short fuzz run (scripts/sanitize.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,3 +9,11 @@ echo "== C unit tests"
 bash tests/c/run.sh --quiet
 echo "== Python tests"
 .venv/bin/python -m pytest -q -p no:cacheprovider tests
+# The whole suite again against an ASan+UBSan build of the extension (kept apart in build/asan), leak
+# reports that pass through our code, then 20 s of libFuzzer per C target. CODAT_SKIP_SANITIZE=1 skips it.
+echo "== Sanitizers"
+if [ "${CODAT_SKIP_SANITIZE:-0}" = 1 ]; then
+  echo "skipped (CODAT_SKIP_SANITIZE=1)"
+else
+  bash scripts/sanitize.sh 20
+fi

@@ -52,7 +52,7 @@ def noretry(server):
 def assert_usable(client, server, **options):
     """One good call right after the fault: the client (and its pool) still works."""
     token = client.get_access_token("after-the-fault", **options)
-    assert token == {"accessToken": server.tokens_issued[-1]}
+    assert list(token) == ["accessToken"] and token["accessToken"] in server.tokens_issued
 
 
 def fetch(client, server, *replies, cid="f", **options):
@@ -69,6 +69,7 @@ TRANSPORT_FAULTS = {
     "reset mid-body of a large answer": Reply(action="reset_mid_body", json={"accessToken": "z" * 200_000}),
     # truncated
     "truncated headers": raw(b"HTTP/1.1 200 OK\r\nContent-Type: appl"),
+    "headers without their blank line": raw(b"HTTP/1.1 200 OK\r\n" + CT),
     "truncated status line": raw(b"HTTP/1.1 2"),
     "truncated body (Content-Length)": raw(response(body=TOKEN_BODY)[:-5]),
     "truncated chunked body": raw(b"HTTP/1.1 200 OK\r\n" + CT + b"Transfer-Encoding: chunked\r\n\r\n"
@@ -109,8 +110,9 @@ def test_transport_faults_raise_transport_error(noretry, server, reply):
     assert_usable(noretry, server)
 
 
-@pytest.mark.parametrize("reply", [Reply(action="reset"), Reply(action="reset_mid_body"), Reply(action="truncate")],
-                         ids=["reset", "reset_mid_body", "truncate"])
+@pytest.mark.parametrize("reply", [Reply(action="reset"), Reply(action="reset_mid_body"), Reply(action="truncate"),
+                                   TRANSPORT_FAULTS["truncated headers"]],
+                         ids=["reset", "reset_mid_body", "truncate", "truncated headers"])
 def test_broken_answers_are_retried_and_the_answer_is_not_lost(server, reply):
     with codat.Client(auth_header=AUTH, server_url=server.url, retries=FAST_RETRIES) as c:
         server.script("f", reply, reply)
@@ -552,7 +554,8 @@ def test_no_leak_on_fault_paths(reply, client_kw):
         rounds(200)
         before = rounds(400)
         after = rounds(1200)
-    assert after[0] - before[0] < 60, f"{after[0] - before[0]} Python blocks kept over 1200 calls"
+    # a leak of one object a call would keep 1200; other tests' leftovers (caches warming) make some noise
+    assert after[0] - before[0] < 400, f"{after[0] - before[0]} Python blocks kept over 1200 calls"
     # 64 KiB of slack for allocator noise (the stand-in's buffers live in this process too); a leak of
     # even 64 bytes a call would be 75 KiB.
     assert after[1] - before[1] < 64 * 1024, f"C heap grew {after[1] - before[1]} bytes over 1200 calls"

@@ -108,11 +108,31 @@ def test_constructor_checks():
 def test_plain_http_to_remote_host_warns():
     with pytest.warns(UserWarning, match="unencrypted"):
         codat.Client(auth_header="Basic x", server_url="http://api.example.com").close()
+    for url in ["http://127.evil.example", "http://127.0.0.1.evil.example/", "http://localhost.evil.example",
+                "http://127.0.0.1000", "http://128.0.0.1"]:
+        with pytest.warns(UserWarning, match="unencrypted"):
+            codat.Client(auth_header="Basic x", server_url=url).close()
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for url in ["http://127.0.0.1:1", "http://localhost:8080", "http://[::1]:80", "https://api.example.com"]:
+        for url in ["http://127.0.0.1:1", "http://127.1.2.3/base", "http://localhost:8080", "http://LOCALHOST",
+                    "http://[::1]:80", "https://api.example.com"]:
             codat.Client(auth_header="Basic x", server_url=url).close()
+
+
+def test_out_of_range_numbers_are_value_errors(client):
+    huge = 10 ** 30
+    with pytest.raises(ValueError, match="timeout_ms is out of range"):
+        client.get_access_token("x", timeout_ms=huge)
+    with pytest.raises(ValueError, match="out of range"):
+        codat.Client(max_body_bytes=huge)
+    with pytest.raises(ValueError, match="RetryConfig.max_elapsed_ms is out of range"):
+        codat.Client(retries=codat.RetryConfig(max_elapsed_ms=huge))
+    with pytest.raises(ValueError, match="exponent"):
+        codat.Client(retries=codat.RetryConfig(exponent=10 ** 400))
+    with pytest.raises(ValueError, match="concurrency"):
+        client.get_access_tokens(["a"], concurrency=huge)
+    assert client.get_access_token("ok")["accessToken"]
 
 
 def test_repr_never_shows_the_secret():

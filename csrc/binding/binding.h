@@ -42,6 +42,9 @@ PyObject *result_to_return(module_state *st, const codat_result *r);
 int retry_from_python(PyObject *obj, codat_retry_cfg *cfg);
 /* Checks a company id (str, non-empty, no NUL, bounded) and returns its UTF-8, or NULL with an exception. */
 const char *company_id_utf8(PyObject *obj);
+/* After a failed PyLong_As... / PyFloat_AsDouble: an OverflowError becomes ValueError("<what> is out of
+ * range"), so that every bad value of an option is a ValueError. Returns -1 for convenience. */
+int overflow_to_value_error(const char *what);
 /* Rejects CR, LF and NUL in a header value. Returns 0, or -1 with ValueError set (naming `what`). */
 int check_header_value(const char *value, Py_ssize_t len, const char *what);
 

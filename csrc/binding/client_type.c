@@ -232,7 +232,7 @@ static int parse_timeout(PyObject *obj, long *out)
     }
     long v = PyLong_AsLong(obj);
     if (v == -1 && PyErr_Occurred())
-        return -1;
+        return overflow_to_value_error("timeout_ms");
     if (v <= 0) {
         PyErr_SetString(PyExc_ValueError, "timeout_ms must be a positive number of milliseconds, or None");
         return -1;
@@ -401,8 +401,10 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
             goto done;
         }
         concurrency = PyLong_AsLong(values[0]);
-        if (concurrency == -1 && PyErr_Occurred())
+        if (concurrency == -1 && PyErr_Occurred()) {
+            overflow_to_value_error("concurrency");
             goto done;
+        }
         if (concurrency < 1 || concurrency > 1024) {
             PyErr_SetString(PyExc_ValueError, "concurrency must be between 1 and 1024");
             goto done;
@@ -612,16 +614,41 @@ static char *basic_auth_from_key(const char *key, size_t len)
     return out;
 }
 
+/* Whether host (up to its end, ':' or '/') is exactly a 127.x.y.z address. */
+static int is_ipv4_loopback(const char *host)
+{
+    int parts = 0;
+    const char *p = host;
+    for (;;) {
+        int digits = 0, value = 0;
+        while (*p >= '0' && *p <= '9' && digits < 4) {
+            value = value * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || value > 255 || (parts == 0 && value != 127))
+            return 0;
+        parts++;
+        if (parts == 4)
+            return *p == '\0' || *p == ':' || *p == '/';
+        if (*p++ != '.')
+            return 0;
+    }
+}
+
 static int is_loopback_http(const char *url)
 {
     if (strncasecmp(url, "http://", 7) != 0)
         return 1; /* https: nothing to warn about */
     const char *host = url + 7;
-    static const char *const loopback[] = {"127.", "localhost:", "localhost/", "[::1]"};
-    for (size_t i = 0; i < sizeof loopback / sizeof *loopback; i++)
-        if (strncmp(host, loopback[i], strlen(loopback[i])) == 0)
+    if (is_ipv4_loopback(host))
+        return 1;
+    static const char *const names[] = {"localhost", "[::1]"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t n = strlen(names[i]);
+        if (strncasecmp(host, names[i], n) == 0 && (host[n] == '\0' || host[n] == ':' || host[n] == '/'))
             return 1;
-    return strcmp(host, "localhost") == 0;
+    }
+    return 0;
 }
 
 static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
@@ -722,8 +749,10 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
             goto out;
         }
         Py_ssize_t mb = PyLong_AsSsize_t(max_body);
-        if (mb == -1 && PyErr_Occurred())
+        if (mb == -1 && PyErr_Occurred()) {
+            overflow_to_value_error("max_body_bytes");
             goto out;
+        }
         if (mb < 1024) {
             PyErr_SetString(PyExc_ValueError, "max_body_bytes must be at least 1024");
             goto out;

@@ -283,8 +283,11 @@ static int get_long_attr(PyObject *obj, const char *name, long min, long *out)
     }
     long x = PyLong_AsLong(v);
     Py_DECREF(v);
-    if (x == -1 && PyErr_Occurred())
-        return -1;
+    if (x == -1 && PyErr_Occurred()) {
+        char what[64];
+        snprintf(what, sizeof what, "RetryConfig.%s", name);
+        return overflow_to_value_error(what);
+    }
     if (x < min) {
         PyErr_Format(PyExc_ValueError, "RetryConfig.%s must be >= %ld", name, min);
         return -1;
@@ -316,7 +319,7 @@ int retry_from_python(PyObject *obj, codat_retry_cfg *cfg)
     cfg->exponent = PyFloat_AsDouble(exp);
     Py_DECREF(exp);
     if (cfg->exponent == -1 && PyErr_Occurred())
-        return -1;
+        return overflow_to_value_error("RetryConfig.exponent");
     if (!(cfg->exponent >= 1.0) || !isfinite(cfg->exponent)) {
         PyErr_SetString(PyExc_ValueError, "RetryConfig.exponent must be a finite number >= 1");
         return -1;
@@ -377,6 +380,15 @@ const char *company_id_utf8(PyObject *obj)
         return NULL;
     }
     return s;
+}
+
+int overflow_to_value_error(const char *what)
+{
+    if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s is out of range", what);
+    }
+    return -1;
 }
 
 int check_header_value(const char *value, Py_ssize_t len, const char *what)

@@ -389,12 +389,43 @@ void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const cha
     finish(e, job, outcome, 0, NULL, CURLE_ABORTED_BY_CALLBACK, message);
 }
 
+/* Whether the kept header block (the final response's: it restarts at each status line) holds its
+ * closing blank line, i.e. all of its headers came. Trailers of a chunked body may follow that line. */
+static int header_block_complete(const growbuf *h)
+{
+    return h->len > 0 && (memmem(h->data, h->len, "\n\r\n", 3) || memmem(h->data, h->len, "\n\n", 2));
+}
+
 void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
 {
     long status = 0;
     char *content_type = NULL;
+    long new_connections = -1;
     curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(job->easy, CURLINFO_CONTENT_TYPE, &content_type);
+    curl_easy_getinfo(job->easy, CURLINFO_NUM_CONNECTS, &new_connections);
+
+    /* A kept-alive connection that the server closed or reset while it sat in the pool: the request went
+     * out on it and got nothing back (a broken pipe, a reset, or an empty reply). It never reached the
+     * server, so send it again at once on another connection, as libcurl itself does for some of these
+     * cases: no backoff, not counted as an attempt, and also with retries off. libcurl closed the dead
+     * connection, so each such resend removes one from the pool and this ends. */
+    if ((code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING) &&
+        new_connections == 0 && job->hdrs.len == 0 && job->body.len == 0) {
+        if (log_wanted(job, CODAT_LOG_DEBUG))
+            job_log(job, CODAT_LOG_DEBUG, "GET %s: the kept-alive connection was dead (%s); sending again",
+                    url_path(job), curl_easy_strerror(code));
+        easy_return(e, job);
+        job->next_at_ms = codat_now_ms();
+        job->state = JOB_WAITING;
+        return;
+    }
+    /* libcurl reports success when the connection closes inside the header block; that answer is cut
+     * short like a truncated body, not a 2XX with an empty body. */
+    if (code == CURLE_OK && !job->body_too_large && !header_block_complete(&job->hdrs)) {
+        code = CURLE_PARTIAL_FILE;
+        snprintf(job->errbuf, sizeof job->errbuf, "connection closed inside the response headers");
+    }
     char message[256] = "";
     codat_outcome outcome;
     cJSON *json = NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
+#include <curl/curl.h>
 #include "codat.h"
 
 static int is_unreserved(unsigned char ch)
@@ -96,5 +97,18 @@ int codat_check_server_url(const char *url, char *err, size_t errlen)
         return set_err(err, errlen, "server_url has no host");
     if (memchr(host, '@', authority_len))
         return set_err(err, errlen, "server_url must not carry credentials; use auth_header");
+    /* Last, libcurl's own parser, which would otherwise refuse the URL only at request time, as a
+     * transport error: a port past 65535 or not a number, a broken IPv6 literal, a host name with
+     * characters no host name has. */
+    CURLU *parsed = curl_url();
+    if (!parsed)
+        return set_err(err, errlen, "out of memory");
+    CURLUcode rc = curl_url_set(parsed, CURLUPART_URL, url, 0);
+    curl_url_cleanup(parsed);
+    if (rc != CURLUE_OK) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "server_url is not a valid URL: %s", curl_url_strerror(rc));
+        return set_err(err, errlen, msg);
+    }
     return 0;
 }

@@ -306,6 +306,27 @@ TT_TEST(classify_invalid_utf8_is_sdk_error)
     TT_CHECK(json == NULL);
 }
 
+/* cJSON strings stop at a NUL, so an escaped one would cut a token short: refused. An escaped backslash
+ * followed by "u0000" is ordinary text and stays. */
+TT_TEST(classify_escaped_nul)
+{
+    static const char in_value[] = "{\"accessToken\": \"abc\\u0000def\"}";
+    static const char in_key[] = "{\"access\\u0000Token\": \"abc\"}";
+    static const char literal[] = "{\"accessToken\": \"abc\\\\u0000def\"}";
+    cJSON *json = NULL;
+    TT_EQ_LONG(codat_classify(200, "application/json", in_value, sizeof in_value - 1, &json), CODAT_SDK_ERROR);
+    TT_CHECK(json == NULL);
+    TT_EQ_LONG(codat_classify(200, "application/json", in_key, sizeof in_key - 1, &json), CODAT_SDK_ERROR);
+    TT_CHECK(json == NULL);
+    TT_EQ_LONG(codat_classify(200, "application/json", literal, sizeof literal - 1, &json), CODAT_OK);
+    TT_CHECK(json != NULL);
+    if (json) {
+        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(json, "accessToken");
+        TT_CHECK(cJSON_IsString(tok) && strcmp(tok->valuestring, "abc\\u0000def") == 0);
+        cJSON_Delete(json);
+    }
+}
+
 int main(void)
 {
     TT_RUN(json_content_type_accepts);
@@ -326,5 +347,6 @@ int main(void)
     TT_RUN(classify_json_out_ownership);
     TT_RUN(utf8_validation);
     TT_RUN(classify_invalid_utf8_is_sdk_error);
+    TT_RUN(classify_escaped_nul);
     return tt_summary();
 }

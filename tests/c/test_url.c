@@ -297,6 +297,18 @@ TT_TEST(check_server_url_refuses_empty_host_with_port)
     REFUSES("https://:443/base");
 }
 
+/* What libcurl's own parser refuses must be refused when the client is made, not at request time. */
+TT_TEST(check_server_url_refuses_what_libcurl_cannot_parse)
+{
+    REFUSES("http://h:99999");
+    REFUSES("http://h:-1");
+    REFUSES("http://h:port");
+    REFUSES("http://[::1");
+    REFUSES("http://h{x}");
+    ACCEPTS("http://h:65535");
+    ACCEPTS("http://[::1]:8080");
+}
+
 TT_TEST(check_server_url_err_buffer_handling)
 {
     /* err may be NULL or tiny; the result never depends on it and a tiny buffer stays terminated. */
@@ -331,6 +343,7 @@ int main(void)
     TT_RUN(check_server_url_refuses_query_and_fragment);
     TT_RUN(check_server_url_refuses_empty_host);
     TT_RUN(check_server_url_refuses_empty_host_with_port);
+    TT_RUN(check_server_url_refuses_what_libcurl_cannot_parse);
     TT_RUN(check_server_url_err_buffer_handling);
     return tt_summary();
 }
