@@ -22,10 +22,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PYTHON --version)"
   $PYTHON -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip setuptools wheel
-# Test-only dependencies: pytest, the official SDK (the conformance oracle), mypy.
-.venv/bin/python -m pip install -q -r requirements-test.txt
+# pip's own chatter goes to a log, shown only when a step fails.
+log=$(mktemp)
+quiet() { "$@" >"$log" 2>&1 || { cat "$log"; echo "setup: failed: $*"; exit 1; }; }
+quiet .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
+# Test-only dependencies: pytest, the official SDK (the conformance oracle), mypy, hypothesis, build.
+quiet .venv/bin/python -m pip install -q -r requirements-test.txt
 echo "setup: building the extension (-Werror)"
-CODAT_WERROR=${CODAT_WERROR:-1} .venv/bin/python -m pip install -q --no-build-isolation -e . 2>&1 \
-  | grep -v -E "BuildBackendWarning|^\s*$|\*\*\*|!!|corresp|editable|Please|By 20|See https|with strategy|folders in your" || true
+CODAT_WERROR=${CODAT_WERROR:-1} quiet .venv/bin/python -m pip install -q --no-build-isolation -e .
+rm -f "$log"
 .venv/bin/python -c "import codat_platform_c as c; print('setup: ok,', c.USER_AGENT)"
