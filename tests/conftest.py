@@ -1,5 +1,10 @@
 """Shared fixtures: one stand-in Codat server (HTTP) and one with TLS for the whole session, reset before
 each test, and a client pointed at it."""
+import os
+import signal
+import threading
+import time
+
 import pytest
 
 import codat_platform_c as codat
@@ -38,3 +43,29 @@ def tls_server(_tls_server):
 def client(server):
     with codat.Client(auth_header=AUTH, server_url=server.url, retries=FAST_RETRIES) as c:
         yield c
+
+
+def interrupt_after(delay):
+    """Sends this process SIGINT (as Ctrl-C would) after delay seconds, from a thread."""
+    sent = []
+
+    def fire():
+        time.sleep(delay)
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    th = threading.Thread(target=fire, daemon=True)
+    th.start()
+    return th, sent
+
+
+def assert_prompt_interrupt(call, delay=0.3):
+    """call() must raise KeyboardInterrupt within 150 ms of the SIGINT sent delay seconds in."""
+    th, sent = interrupt_after(delay)
+    with pytest.raises(KeyboardInterrupt):
+        call()
+    raised = time.monotonic()
+    th.join()
+    latency = raised - sent[0]
+    assert latency < 0.15, f"KeyboardInterrupt took {latency * 1000:.0f} ms"
+    return latency

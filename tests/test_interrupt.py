@@ -11,31 +11,7 @@ import pytest
 
 import codat_platform_c as codat
 from codat_platform_c.testing import Reply
-from conftest import AUTH
-
-
-def interrupt_after(delay):
-    sent = []
-
-    def fire():
-        time.sleep(delay)
-        sent.append(time.monotonic())
-        os.kill(os.getpid(), signal.SIGINT)
-
-    th = threading.Thread(target=fire, daemon=True)
-    th.start()
-    return th, sent
-
-
-def assert_prompt_interrupt(call):
-    th, sent = interrupt_after(0.3)
-    with pytest.raises(KeyboardInterrupt):
-        call()
-    raised = time.monotonic()
-    th.join()
-    latency = raised - sent[0]
-    assert latency < 0.15, f"KeyboardInterrupt took {latency * 1000:.0f} ms"
-    return latency
+from conftest import AUTH, assert_prompt_interrupt
 
 
 def test_ctrl_c_on_a_silent_server(client, server):
