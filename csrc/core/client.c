@@ -330,11 +330,11 @@ void codat_client_free(codat_client *c)
     free(c);
 }
 
-static codat_outcome bad_input(codat_result *out, const char *msg)
+static codat_outcome fail_result(codat_result *out, codat_outcome outcome, const char *msg)
 {
-    out->outcome = CODAT_BAD_INPUT;
+    out->outcome = outcome;
     snprintf(out->message, sizeof out->message, "%s", msg);
-    return out->outcome;
+    return outcome;
 }
 
 codat_outcome codat_get_token(codat_client *c, codat_endpoint which, const char *company_id,
@@ -353,7 +353,7 @@ codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char
         codat_result_init(&outs[i]);
     if (c->closed) {
         for (size_t i = 0; i < n; i++)
-            bad_input(&outs[i], "client is closed");
+            fail_result(&outs[i], CODAT_BAD_INPUT, "client is closed");
         return CODAT_BAD_INPUT;
     }
     if (n == 0)
@@ -384,7 +384,7 @@ out:
     if (rc == CODAT_NO_MEMORY)
         for (size_t i = 0; i < n; i++)
             if (outs[i].outcome == CODAT_OK && !outs[i].json)
-                bad_input(&outs[i], "out of memory"), outs[i].outcome = CODAT_NO_MEMORY;
+                fail_result(&outs[i], CODAT_NO_MEMORY, "out of memory");
     for (size_t i = 0; i < inited; i++)
         job_release(&jobs[i]);
     if (n != 1) {

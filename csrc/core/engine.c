@@ -214,9 +214,6 @@ void *io_thread_main(void *arg)
             }
         }
         free(cancels);
-        tail = active;
-        while (tail && tail->next)
-            tail = tail->next;
         if (stop)
             break;
 

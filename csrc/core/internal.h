@@ -42,6 +42,7 @@ struct codat_job {
     growbuf body, hdrs;
     double retry_after_s;
     int body_too_large;
+    int redacted;                 /* this attempt's body and headers were scanned for secrets */
     long rl_limit, rl_remaining;
     char rl_reset[64];
     char errbuf[CURL_ERROR_SIZE];

@@ -196,6 +196,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     job->body.len = 0;
     job->hdrs.len = 0;
     job->body_too_large = 0;
+    job->redacted = 0;
     job->retry_after_s = -1;
     job->errbuf[0] = '\0';
     curl_easy_setopt(easy, CURLOPT_URL, job->url);
@@ -306,6 +307,16 @@ static void redact_secrets(codat_client *c, growbuf *buf)
         redact(buf, space + 1);
 }
 
+/* Scans this attempt's body and headers for the auth header, once. */
+static void redact_attempt(codat_engine *e, codat_job *job)
+{
+    if (job->redacted)
+        return;
+    redact_secrets(e->client, &job->body);
+    redact_secrets(e->client, &job->hdrs);
+    job->redacted = 1;
+}
+
 static int log_wanted(const codat_job *job, int level)
 {
     return job->log && job->log_level <= level;
@@ -349,10 +360,8 @@ static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long 
                    CURLcode code, const char *message)
 {
     codat_result *r = job->out;
-    if (outcome != CODAT_OK) { /* idempotent: the error paths above may already have done it */
-        redact_secrets(e->client, &job->body);
-        redact_secrets(e->client, &job->hdrs);
-    }
+    if (outcome != CODAT_OK)
+        redact_attempt(e, job);
     r->outcome = outcome;
     r->status = status;
     r->json = json;
@@ -441,10 +450,8 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
     } else if (code == CURLE_OK) {
         /* Redact before parsing, so that neither the body nor the parsed error object can carry a
          * secret that a misbehaving server or proxy echoed back. */
-        if (status < 200 || status >= 300) {
-            redact_secrets(e->client, &job->body);
-            redact_secrets(e->client, &job->hdrs);
-        }
+        if (status < 200 || status >= 300)
+            redact_attempt(e, job);
         outcome = codat_classify(status, content_type, job->body.data, job->body.len, &json);
         retryable = outcome != CODAT_OK && job->retry.enabled && status > 0 && status < CODAT_MAX_STATUS &&
                     job->retry.retry_status[status];
