@@ -1,22 +1,27 @@
 """Batch benchmark: thousands of tokens in one call, against nginx on loopback.
 
-    python bench/batch_bench.py [--sizes 1000,10000] [--concurrency 16] [--rounds 3] [--wrk-seconds 5]
+    python bench/batch_bench.py [--sizes 1000,10000] [--concurrency 16] [--rounds 5] [--wrk-seconds 3]
                                 [--json PATH]
 
 Contenders, each measured in a fresh subprocess (so imports, pools and allocator state are its own),
 all at the same number of connections (--concurrency, default 16):
 
-  ours      codat_platform_c.Client().get_access_tokens(ids, concurrency=16): one call, one multi handle
+  ours        codat_platform_c.Client().get_access_tokens(ids, concurrency=16): one call; threads=None
+              lets the extension spread the connections over up to 4 threads (2 on a 2-CPU machine)
+  ours-1t     the same call with threads=1: one thread, one multi handle
   ours-async  asyncio.gather of client.get_access_token_async(id) under a Semaphore(16) (for reference)
-  sdk       the official SDK (codat-platform from PyPI): asyncio.gather of
-            CodatPlatform(...).connection_management.get_async(request={"company_id": id}) under a
-            Semaphore(16), on the SDK's own async HTTP client (httpx.AsyncClient)
-  wrk       wrk -c16 -t2 -d5s on the token path: the server's ceiling at that connection count
+  sdk         the official SDK (codat-platform from PyPI): asyncio.gather of
+              CodatPlatform(...).connection_management.get_async(request={"company_id": id}) under a
+              Semaphore(16), on the SDK's own async HTTP client (httpx.AsyncClient)
+  wrk         wrk -c16 -t2 -d3s on the token path: the server's ceiling at that connection count, run
+              right after `ours` for each size, so that each round gives a paired ratio
 
 Every company id is distinct and every answer is checked (HTTP 200, the expected token). Before the
-timed part each contender makes 2 x concurrency calls so that its connections are open. The figures
-are medians over rounds; contenders take turns inside each round. Prints a Markdown table on stdout
-(progress on stderr). Targets: ours >= 50 % of wrk's rate, ours >= 10 x the SDK.
+timed part each contender makes max(2 x concurrency, 512) calls the same way, so that its connections
+(all of its threads' connections) are open. Rates are medians over rounds; "ours / wrk" is the median
+of the per-round ratios (both from the same moment, so the drift of a shared machine cancels out), and
+"ours / SDK" likewise. Contenders take turns inside each round, in an order rotated each round. Prints
+a Markdown table on stdout (progress on stderr). Targets: ours >= 50 % of wrk's rate, >= 10 x the SDK.
 
 Needs nginx with the echo module (bench/server.py starts it), wrk (apt-get install -y wrk) and, for the
 SDK row, codat-platform in this interpreter (pip install codat-platform); rows that cannot run say so.
@@ -60,13 +65,17 @@ def cpu_s():
 # --------------------------------------------------------------------------- workers (subprocesses)
 
 
-def work_ours(url, n, conc, token):
+def warm_count(conc):
+    return max(2 * conc, 512)
+
+
+def work_ours(url, n, conc, token, threads=None):
     import codat_platform_c as codat
     with codat.Client(auth_header=AUTH, server_url=url, retries=None) as c:
-        c.get_access_tokens(ids_for(2 * conc, "warm"), concurrency=conc)
+        c.get_access_tokens(ids_for(warm_count(conc), "warm"), concurrency=conc, threads=threads)
         ids = ids_for(n)
         t0, c0 = time.perf_counter(), cpu_s()
-        out = c.get_access_tokens(ids, concurrency=conc)
+        out = c.get_access_tokens(ids, concurrency=conc, threads=threads)
         t1, c1 = time.perf_counter(), cpu_s()
     bad = [k for k, v in out.items() if not isinstance(v, dict) or v.get("accessToken") != token]
     if len(out) != n or bad:
@@ -84,7 +93,7 @@ def _gather(n, conc, fetch):
             async with sem:
                 return await fetch(cid)
 
-        await asyncio.gather(*(one(cid) for cid in ids_for(2 * conc, "warm")))
+        await asyncio.gather(*(one(cid) for cid in ids_for(warm_count(conc), "warm")))
         ids = ids_for(n)
         t0, c0 = time.perf_counter(), cpu_s()
         res = await asyncio.gather(*(one(cid) for cid in ids))
@@ -122,7 +131,11 @@ def work_sdk(url, n, conc, token):
     return wall, cpu
 
 
-WORKERS = {"ours": work_ours, "ours-async": work_ours_async, "sdk": work_sdk}
+def work_ours_1t(url, n, conc, token):
+    return work_ours(url, n, conc, token, threads=1)
+
+
+WORKERS = {"ours": work_ours, "ours-1t": work_ours_1t, "ours-async": work_ours_async, "sdk": work_sdk}
 
 
 def worker_main(a):
@@ -184,12 +197,6 @@ def fmt_rate(x):
     return f"{x:,.0f}" if x else "—"
 
 
-def fmt_ratio(a, b, pct=False):
-    if not a or not b:
-        return "—"
-    return f"{100 * a / b:.0f} %" if pct else f"{a / b:.1f}×"
-
-
 def machine_line():
     import codat_platform_c as codat
     try:
@@ -214,14 +221,19 @@ def machine_line():
             f"{time.strftime('%Y-%m-%d %H:%M')}")
 
 
+def paired(results, base, key="tokens_per_s"):
+    """Median of per-round ratios results[r] / base[r], over rounds where both ran."""
+    vals = [r[key] / b[key] for r, b in zip(results, base) if r.get("ok") and b.get("ok")]
+    return statistics.median(vals) if vals else None
+
+
 def parent_main(a):
     from server import TOKEN, NginxServer
 
     sizes = [int(s) for s in a.sizes.split(",") if s]
     conc = a.concurrency
-    contenders = ["ours", "ours-async", "sdk"]
-    results = {n: {c: [] for c in contenders} for n in sizes}
-    wrk_results = []
+    contenders = ["ours", "ours-1t", "ours-async", "sdk"]
+    results = {n: {c: [] for c in contenders + ["wrk"]} for n in sizes}
     with NginxServer() as srv:
         url = srv.urls["http"]
         log(f"[batch] nginx at {url}")
@@ -233,40 +245,47 @@ def parent_main(a):
                     results[n][c].append(res)
                     log(f"[batch] round {r + 1}/{a.rounds} n={n} {c}: "
                         + (f"{res['tokens_per_s']:,.0f} tokens/s" if res.get("ok") else why([res])))
-            res = run_wrk(url, conc, a.wrk_seconds)
-            wrk_results.append(res)
-            log(f"[batch] round {r + 1}/{a.rounds} wrk -c{conc}: "
-                + (f"{res['tokens_per_s']:,.0f} req/s" if res.get("ok") else why([res])))
+                    if c == "ours":  # the server's ceiling, measured at the same moment
+                        w = run_wrk(url, conc, a.wrk_seconds)
+                        results[n]["wrk"].append(w)
+                        log(f"[batch] round {r + 1}/{a.rounds} n={n} wrk -c{conc}: "
+                            + (f"{w['tokens_per_s']:,.0f} req/s" if w.get("ok") else why([w])))
 
-    wrk = med(wrk_results)
     lines = [
         f"### Batch: N tokens in one call, {conc} connections, plain HTTP to nginx on loopback",
         "",
-        f"{machine_line()}; median of {a.rounds} rounds.",
+        f"{machine_line()}; median of {a.rounds} rounds; ratios are medians of per-round ratios.",
         "",
-        f"| tokens | ours: `get_access_tokens` (tokens/s) | ours: async gather (tokens/s) "
-        f"| SDK async gather (tokens/s) | wrk -c{conc} -t2 (req/s) | ours / wrk (≥ 50 %) | ours / SDK (≥ 10×) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| tokens | ours: `get_access_tokens` (tokens/s) | ours, threads=1 (tokens/s) | ours: async gather "
+        f"(tokens/s) | SDK async gather (tokens/s) | wrk -c{conc} -t2 (req/s) | ours / wrk (≥ 50 %) "
+        f"| ours, threads=1 / wrk | ours / SDK (≥ 10×) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     table = {}
     for n in sizes:
-        ours, ours_async, sdk = (med(results[n][c]) for c in contenders)
-        table[n] = {"ours": ours, "ours_async": ours_async, "sdk": sdk, "wrk": wrk,
-                    "ours_cpu_us_per_token": (med(results[n]["ours"], "cpu_s") or 0) / n * 1e6,
-                    "sdk_cpu_us_per_token": (med(results[n]["sdk"], "cpu_s") or 0) / n * 1e6}
-        lines.append(f"| {n:,} | {fmt_rate(ours)} | {fmt_rate(ours_async)} | {fmt_rate(sdk)} | {fmt_rate(wrk)} "
-                     f"| {fmt_ratio(ours, wrk, pct=True)} | {fmt_ratio(ours, sdk)} |")
+        res = results[n]
+        ours, ours1, ours_async, sdk, wrk = (med(res[c]) for c in contenders + ["wrk"])
+        vs_wrk, vs_wrk1 = paired(res["ours"], res["wrk"]), paired(res["ours-1t"], res["wrk"])
+        vs_sdk = paired(res["ours"], res["sdk"])
+        table[n] = {"ours": ours, "ours_1t": ours1, "ours_async": ours_async, "sdk": sdk, "wrk": wrk,
+                    "ours_vs_wrk": vs_wrk, "ours_1t_vs_wrk": vs_wrk1, "ours_vs_sdk": vs_sdk,
+                    "ours_cpu_us_per_token": (med(res["ours"], "cpu_s") or 0) / n * 1e6,
+                    "ours_1t_cpu_us_per_token": (med(res["ours-1t"], "cpu_s") or 0) / n * 1e6,
+                    "sdk_cpu_us_per_token": (med(res["sdk"], "cpu_s") or 0) / n * 1e6}
+        pct = (lambda x: f"{100 * x:.0f} %" if x else "—")
+        lines.append(f"| {n:,} | {fmt_rate(ours)} | {fmt_rate(ours1)} | {fmt_rate(ours_async)} | {fmt_rate(sdk)} "
+                     f"| {fmt_rate(wrk)} | {pct(vs_wrk)} | {pct(vs_wrk1)} | "
+                     + (f"{vs_sdk:.1f}×" if vs_sdk else "—") + " |")
     notes = []
     for n in sizes:
-        for c in contenders:
+        for c in contenders + ["wrk"]:
             w = why(results[n][c])
             if w:
                 notes.append(f"- {c}, {n:,} tokens: {w}")
-    if why(wrk_results):
-        notes.append(f"- wrk: {why(wrk_results)}")
     lines.append("")
     lines.append("Client CPU per token (user + system, the whole process): "
-                 + "; ".join(f"{n:,}: ours {table[n]['ours_cpu_us_per_token']:.1f} µs, "
+                 + "; ".join(f"{n:,}: ours {table[n]['ours_cpu_us_per_token']:.1f} µs "
+                             f"(threads=1: {table[n]['ours_1t_cpu_us_per_token']:.1f} µs), "
                              f"SDK {table[n]['sdk_cpu_us_per_token']:.1f} µs" for n in sizes) + ".")
     if notes:
         lines += ["", "Not measured:"] + notes
@@ -274,7 +293,7 @@ def parent_main(a):
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"concurrency": conc, "rounds": a.rounds, "table": table,
-                       "raw": {str(n): results[n] for n in sizes}, "wrk": wrk_results}, f, indent=1)
+                       "raw": {str(n): results[n] for n in sizes}}, f, indent=1)
     return 0
 
 
@@ -282,8 +301,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1000,10000", help="comma list of batch sizes")
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--wrk-seconds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--wrk-seconds", type=int, default=3)
     p.add_argument("--timeout", type=int, default=300, help="per measurement, seconds")
     p.add_argument("--json", default="", help="also write the figures here")
     # internal: one measurement in this subprocess

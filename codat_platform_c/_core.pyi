@@ -91,6 +91,7 @@ class Client:
         concurrency: int = 16,
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
+        threads: int | None = None,
         timeout_ms: int | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,

@@ -16,8 +16,8 @@ from conftest import AUTH, assert_prompt_interrupt
 # ------------------------------------------------------------------ 429 storm
 
 
-@pytest.mark.parametrize("cache", [False, True])
-def test_429_storm_pauses_the_whole_batch(server, cache):
+@pytest.mark.parametrize("cache,threads", [(False, 1), (True, 1), (False, 4)])
+def test_429_storm_pauses_the_whole_batch(server, cache, threads):
     n, conc = 40, 16
     ids = [f"storm-{i}" for i in range(n)]
     for cid in ids:  # every company: one 429 asking for a second, then a token
@@ -25,7 +25,7 @@ def test_429_storm_pauses_the_whole_batch(server, cache):
     with codat.Client(auth_header=AUTH, server_url=server.url, cache=cache,
                       retries=codat.RetryConfig(initial_interval_ms=5)) as c:
         t = time.monotonic()
-        out = c.get_access_tokens(ids, concurrency=conc)
+        out = c.get_access_tokens(ids, concurrency=conc, threads=threads)
         wall = time.monotonic() - t
         assert list(out) == ids
         assert all(isinstance(v, dict) and v["accessToken"] for v in out.values()), out
@@ -67,13 +67,13 @@ def test_429_without_retry_after_does_not_pause_the_others(server):
 # ------------------------------------------------------------------ Ctrl-C mid-batch
 
 
-@pytest.mark.parametrize("cache", [False, True])
-def test_ctrl_c_mid_batch(server, cache):
+@pytest.mark.parametrize("cache,threads", [(False, 1), (True, 1), (False, 3), (True, 3)])
+def test_ctrl_c_mid_batch(server, cache, threads):
     ids = [f"slow-{i}" for i in range(400)]
     server.script_default(*[Reply(delay_s=0.1)] * 400)
     with codat.Client(auth_header=AUTH, server_url=server.url, cache=cache) as c:
         done = []
-        assert_prompt_interrupt(lambda: c.get_access_tokens(ids, concurrency=16,
+        assert_prompt_interrupt(lambda: c.get_access_tokens(ids, concurrency=16, threads=threads,
                                                             progress=lambda d, t: done.append(d)))
         assert done and 0 < done[-1] < len(ids)  # it was really mid-batch
         seen = server.request_count()
@@ -87,12 +87,18 @@ def test_ctrl_c_mid_batch(server, cache):
             assert c._token_cache._flights == {}
 
 
-def test_ctrl_c_during_a_429_pause(server):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_during_a_429_pause(server, threads):
     ids = [f"p{i}" for i in range(30)]
     server.script(ids[0], Reply(status=429, headers={"Retry-After": "30"}))
     with codat.Client(auth_header=AUTH, server_url=server.url) as c:
-        assert_prompt_interrupt(lambda: c.get_access_tokens(ids, concurrency=1))
-        assert server.request_count() == 1  # the pause held everyone back
+        assert_prompt_interrupt(lambda: c.get_access_tokens(ids, concurrency=threads, threads=threads))
+        # the pause held everyone back: nothing was sent once the 429 had come back (with two slots, the
+        # other one's requests before that moment were beside it, not after it)
+        t429 = next(r.time for r in server.requests if r.company_id == ids[0])
+        assert [r.company_id for r in server.requests if r.time > t429 + 0.05] == []
+        if threads == 1:
+            assert server.request_count() == 1
         assert c.get_access_token("fine")["accessToken"]
 
 

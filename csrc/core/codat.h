@@ -125,12 +125,16 @@ codat_outcome codat_get_token(codat_client *c, codat_endpoint which, const char 
                               const codat_call_opts *opts, codat_cancel_fn cancel, void *ctx,
                               codat_result *out);
 
-/* Many tokens at once on one multi handle, at most `concurrency` transfers in flight. outs[i] answers
- * company_ids[i]. progress(ctx, done, total) is called about every 100 ms and at the end (may be NULL);
- * a nonzero return from cancel aborts the whole batch, leaving unfinished results CODAT_CANCELLED. */
+/* Many tokens at once, at most `concurrency` transfers in flight. outs[i] answers company_ids[i].
+ * The transfers run on `threads` multi handles, each driven by its own thread (the caller's is one of
+ * them) and holding its share of the concurrency; threads <= 0 picks a number from the CPUs this process
+ * may use, the batch size and the concurrency (1 for small batches). Jobs are handed out one by one, so
+ * a slow company holds up only its own slot. progress(ctx, done, total) and cancel run on the calling
+ * thread only: progress about every 100 ms and at the end (may be NULL); a nonzero return from cancel
+ * aborts the whole batch, leaving unfinished results CODAT_CANCELLED. */
 typedef int (*codat_progress_fn)(void *ctx, size_t done, size_t total);
 codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char *const *company_ids,
-                               size_t n, int concurrency, const codat_call_opts *opts,
+                               size_t n, int concurrency, int threads, const codat_call_opts *opts,
                                codat_cancel_fn cancel, codat_progress_fn progress, void *ctx,
                                codat_result *outs);
 

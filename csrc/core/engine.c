@@ -46,6 +46,18 @@ static void poll_slice(codat_engine *e, double wait_ms)
     curl_multi_poll(e->multi, NULL, 0, (int)wait_ms, NULL);
 }
 
+void engine_note_pause(codat_engine *e, double until_ms)
+{
+    if (until_ms > e->paused_until_ms)
+        e->paused_until_ms = until_ms;
+    codat_batch *b = e->batch;
+    if (!b)
+        return;
+    double seen = atomic_load(&b->paused_until_ms);
+    while (until_ms > seen && !atomic_compare_exchange_weak(&b->paused_until_ms, &seen, until_ms))
+        ;
+}
+
 static void abort_unfinished(codat_engine *e, codat_job **jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -53,93 +65,132 @@ static void abort_unfinished(codat_engine *e, codat_job **jobs, size_t n)
             job_abort(e, jobs[i], CODAT_CANCELLED, "cancelled");
 }
 
-codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concurrency,
+/* Starts one attempt; a job that cannot even start (out of memory) is finished on the spot. Returns 1 if
+ * a transfer is now running, 0 if the job ended instead. */
+static int start_or_fail(codat_engine *e, codat_job *job)
+{
+    if (job_start_attempt(e, job) == 0)
+        return 1;
+    job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
+    return 0;
+}
+
+static void cancel_batch(codat_batch *b)
+{
+    atomic_store(&b->stop, 1);
+    for (int i = 0; i < b->n_helpers; i++)
+        curl_multi_wakeup(b->helper_multis[i]);
+}
+
+codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int concurrency, int leader,
                          codat_cancel_fn cancel, codat_progress_fn progress, void *ctx)
 {
     if (concurrency < 1)
         concurrency = 1;
-    size_t next_new = 0, done = 0;
-    size_t oldest = 0; /* jobs[0..oldest) are all done: the scan for due retries starts here, so a big
-                        * batch costs O(concurrency) per start, not O(jobs started so far) */
-    int running = 0;
+    size_t claimed = 0, finished = 0; /* mine[0..claimed) are this thread's jobs; `finished` of them done */
+    size_t oldest = 0; /* mine[0..oldest) are all done: the scan for due retries starts here, so a big
+                        * batch costs O(concurrency) per start, not O(jobs claimed so far) */
+    int running = 0, exhausted = 0;
     double started = codat_now_ms();
     double last_check = started, last_progress = started;
+    codat_outcome rc = CODAT_OK;
     e->paused_until_ms = 0;
+    e->batch = b;
 
     for (;;) {
         double now = codat_now_ms();
         /* The hooks run on time, not on events, so a busy batch still notices Ctrl-C. */
-        if (cancel && now - last_check >= CODAT_CANCEL_POLL_MS) {
+        if (leader && cancel && now - last_check >= CODAT_CANCEL_POLL_MS) {
             last_check = now;
-            if (cancel(ctx)) {
-                abort_unfinished(e, jobs, n);
-                return CODAT_CANCELLED;
-            }
+            if (cancel(ctx))
+                cancel_batch(b);
         }
-        if (progress && now - last_progress >= CODAT_PROGRESS_MS) {
+        /* Never after a cancel: the cancel hook may have left a Python exception set. */
+        if (leader && progress && now - last_progress >= CODAT_PROGRESS_MS &&
+            !atomic_load_explicit(&b->stop, memory_order_relaxed)) {
             last_progress = now;
-            if (progress(ctx, done, n)) {
-                abort_unfinished(e, jobs, n);
-                return CODAT_CANCELLED;
-            }
+            if (progress(ctx, atomic_load(&b->done), b->n))
+                cancel_batch(b);
+        }
+        if (atomic_load_explicit(&b->stop, memory_order_relaxed)) {
+            abort_unfinished(e, mine, claimed);
+            rc = CODAT_CANCELLED;
+            break;
         }
 
         /* Start what may start: due retries first (they are older), then new jobs. A 429 that named a
-         * Retry-After pauses every start, so a batch slows down instead of hammering the server. */
+         * Retry-After pauses every start, in every thread of the batch, so a batch slows down instead of
+         * hammering the server. */
+        double shared_pause = atomic_load_explicit(&b->paused_until_ms, memory_order_relaxed);
+        if (shared_pause > e->paused_until_ms)
+            e->paused_until_ms = shared_pause;
         double next_due = -1;
+        size_t ended_now = 0;
         if (now >= e->paused_until_ms) {
-            while (oldest < next_new && jobs[oldest]->state == JOB_DONE)
+            while (oldest < claimed && mine[oldest]->state == JOB_DONE)
                 oldest++;
-            for (size_t i = oldest; i < next_new && running < concurrency; i++) {
-                codat_job *job = jobs[i];
+            for (size_t i = oldest; i < claimed && running < concurrency; i++) {
+                codat_job *job = mine[i];
                 if (job->state != JOB_WAITING)
                     continue;
                 if (job->next_at_ms <= now) {
-                    if (job_start_attempt(e, job) == 0)
+                    if (start_or_fail(e, job))
                         running++;
-                    else {
-                        job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
-                        done++;
-                    }
+                    else
+                        ended_now++;
                 } else if (next_due < 0 || job->next_at_ms < next_due) {
                     next_due = job->next_at_ms;
                 }
             }
-            while (next_new < n && running < concurrency) {
-                codat_job *job = jobs[next_new++];
-                job->start_ms = now;
-                if (job_start_attempt(e, job) == 0)
-                    running++;
-                else {
-                    job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
-                    done++;
+            while (!exhausted && running < concurrency) {
+                size_t i = atomic_fetch_add(&b->next_claim, 1);
+                if (i >= b->n) {
+                    exhausted = 1;
+                    break;
                 }
+                codat_job *job = b->jobs[i];
+                mine[claimed++] = job; /* a no-op when mine is b->jobs: then only this thread claims */
+                job->start_ms = now;
+                if (start_or_fail(e, job))
+                    running++;
+                else
+                    ended_now++;
             }
         } else {
             next_due = e->paused_until_ms;
         }
-        if (done == n)
-            break;
 
         if (running > 0) {
             int still = 0;
             curl_multi_perform(e->multi, &still);
-            int ended = drain_finished(e, &done);
+            int ended = drain_finished(e, &ended_now);
             running = still;
-            if (done == n)
-                break;
-            if (ended > 0)
+            if (ended_now) {
+                finished += ended_now;
+                atomic_fetch_add(&b->done, ended_now);
+            }
+            if (ended > 0 && !(exhausted && finished == claimed))
                 continue; /* slots opened, or retries were scheduled: plan again before waiting */
+        } else if (ended_now) {
+            finished += ended_now;
+            atomic_fetch_add(&b->done, ended_now);
         }
+        /* This thread's share is done once nothing is left to claim and all it claimed has ended. A
+         * helper then returns; the leader waits for the helpers' jobs too, still running the hooks. */
+        if (exhausted && finished == claimed && (!leader || atomic_load(&b->done) == b->n))
+            break;
 
         double wait = CODAT_CANCEL_POLL_MS;
         if (next_due >= 0 && next_due - now < wait)
             wait = next_due - now;
         poll_slice(e, wait);
     }
-    if (progress)
-        progress(ctx, done, n);
-    return CODAT_OK;
+    e->batch = NULL;
+    if (!leader)
+        curl_multi_wakeup(b->leader_multi); /* the leader may be waiting for exactly this */
+    else if (rc == CODAT_OK && progress)
+        progress(ctx, atomic_load(&b->done), b->n);
+    return rc;
 }
 
 /* ---- the asynchronous I/O thread ---- */
@@ -223,10 +274,8 @@ void *io_thread_main(void *arg)
                 int due = job->state == JOB_QUEUED || (job->state == JOB_WAITING && job->next_at_ms <= now);
                 if (!due)
                     continue;
-                if (job_start_attempt(e, job) == 0)
+                if (start_or_fail(e, job))
                     running++;
-                else
-                    job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
             }
         }
 

@@ -3,6 +3,7 @@
 #define CODAT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <curl/curl.h>
@@ -14,6 +15,10 @@
 #define CODAT_MAX_IDLE_ENGINES 64
 #define CODAT_MAX_IDLE_EASY 32
 #define CODAT_ASYNC_CONCURRENCY 64
+#define CODAT_MAX_BATCH_THREADS 64
+#define CODAT_AUTO_MAX_THREADS 4          /* threads=auto never uses more */
+#define CODAT_AUTO_JOBS_PER_THREAD 256    /* below this a thread costs more than it saves */
+#define CODAT_AUTO_SLOTS_PER_THREAD 4     /* each thread keeps at least this many transfers in flight */
 
 typedef struct {
     char *data;
@@ -30,6 +35,7 @@ struct codat_job {
     /* The request. */
     char *url;
     struct curl_slist *headers;   /* owned; NULL means the client's base headers */
+    const char *proxy;            /* the client's proxy for this URL's scheme; "" for none */
     long timeout_ms;
     codat_retry_cfg retry;
     size_t max_body;
@@ -60,6 +66,21 @@ struct codat_job {
     codat_job *next;
 };
 
+/* One call's jobs, shared by the threads that run them. Each thread claims the next unclaimed job when
+ * it has a free slot, so a thread that meets slow companies simply claims fewer. */
+typedef struct codat_batch codat_batch;
+struct codat_batch {
+    codat_job **jobs;
+    size_t n;
+    atomic_size_t next_claim;     /* jobs[next_claim..n) are not yet claimed */
+    atomic_size_t done;           /* jobs finished, over all threads */
+    atomic_int stop;              /* cancelled: each thread aborts what it holds and returns */
+    _Atomic double paused_until_ms; /* a 429 with Retry-After met by any thread pauses them all */
+    CURLM *leader_multi;          /* the calling thread's; woken when a helper returns */
+    CURLM *helper_multis[CODAT_MAX_BATCH_THREADS]; /* woken when the batch is cancelled */
+    int n_helpers;
+};
+
 typedef struct codat_engine codat_engine;
 struct codat_engine {
     codat_client *client;
@@ -68,6 +89,7 @@ struct codat_engine {
     int n_idle_easy;
     uint64_t rng;
     double paused_until_ms;       /* a 429 with Retry-After holds back every new attempt until then */
+    codat_batch *batch;           /* the batch this engine is running, if any */
     codat_engine *next;
 };
 
@@ -79,6 +101,7 @@ struct codat_client {
     char *auth_header;            /* kept only to redact it from error bodies */
     char *ca_bundle;
     char *user_agent;
+    char *proxy_http, *proxy_https, *no_proxy; /* from the environment when the client was made */
     int verify;
     long timeout_ms;
     size_t max_body;
@@ -123,9 +146,14 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code);
 void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const char *message);
 
 /* engine.c */
-/* Runs jobs[0..n) to completion on e, at most `concurrency` at once. Returns CODAT_OK, or CODAT_CANCELLED
- * when cancel asked to stop (unfinished jobs then end CODAT_CANCELLED). */
-codat_outcome engine_run(codat_engine *e, codat_job **jobs, size_t n, int concurrency,
+/* Records a Retry-After pause on e and, in a batch, on every engine of the batch. */
+void engine_note_pause(codat_engine *e, double until_ms);
+/* Runs this thread's share of batch b on e, at most `concurrency` transfers at once; `mine` has room for
+ * b->n job pointers (it may be b->jobs itself when this is the batch's only thread). The leader is the
+ * calling thread: it alone runs cancel and progress, and it returns only once every job of the batch is
+ * done (or cancelled). Returns CODAT_OK, or CODAT_CANCELLED when the batch was cancelled (this thread's
+ * unfinished jobs then end CODAT_CANCELLED; jobs nobody claimed are left to the caller). */
+codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int concurrency, int leader,
                          codat_cancel_fn cancel, codat_progress_fn progress, void *ctx);
 void *io_thread_main(void *arg);
 

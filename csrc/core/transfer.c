@@ -126,6 +126,7 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
         job->log_ctx = opts->log_ctx;
         job->log_level = opts->log_level;
     }
+    job->proxy = strncasecmp(server, "https:", 6) == 0 ? c->proxy_https : c->proxy_http;
     job->url = codat_build_url(server, which, company_id);
     if (!job->url)
         return -1;
@@ -175,7 +176,7 @@ static CURL *easy_new(codat_client *c)
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_SHARE, c->share);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, c->no_proxy); /* set, so libcurl never reads the environment */
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); /* Authorization must never travel elsewhere */
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -201,6 +202,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     job->errbuf[0] = '\0';
     curl_easy_setopt(easy, CURLOPT_URL, job->url);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers ? job->headers : e->client->base_headers);
+    curl_easy_setopt(easy, CURLOPT_PROXY, job->proxy);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, job->timeout_ms > 0 ? job->timeout_ms : 0L);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job);
@@ -498,8 +500,8 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
             job->retries_done++;
             job->next_at_ms = now + delay;
             job->state = JOB_WAITING;
-            if (status == 429 && job->retry_after_s > 0 && job->next_at_ms > e->paused_until_ms)
-                e->paused_until_ms = job->next_at_ms;
+            if (status == 429 && job->retry_after_s > 0)
+                engine_note_pause(e, job->next_at_ms);
             return;
         }
     }

@@ -17,7 +17,7 @@ def use_everything(url: str, ca: str | None) -> list[Any]:
         company = client.get_company_access_token("c1")
         expires: int = company["expiresIn"]
         batch = client.get_access_tokens(["a", "b"], concurrency=4, endpoint="company",
-                                         progress=lambda done, total: None)
+                                         progress=lambda done, total: None, threads=2)
         for cid, value in batch.items():
             if isinstance(value, BaseException):
                 out.append((cid, repr(value)))
