@@ -7,6 +7,8 @@
 #   bash bench/run.sh            full run (~10 min on 2 cores)
 #   bash bench/run.sh --quick    smoke run (< ~60 s)
 #   bash bench/run.sh --help     bench.py's options (--rounds, --figures, --contenders, --out)
+#   bash bench/run.sh batch [...]   batch_bench.py instead: batches of 1,000 and 10,000 tokens vs wrk
+#                                   and the SDK (~1.5 min; its --help lists --sizes, --rounds, --json)
 #
 # Environment: VENV (default: <repo>/.venv), BENCH_UPGRADE=1 to upgrade the contenders from
 # PyPI (codat-platform, httpx, requests, pycurl), BENCH_BUILD_EXT=1 to `pip install -e .` the
@@ -24,6 +26,7 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || need+=(libnginx-mod-http-echo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
@@ -75,4 +78,8 @@ if ! (cd /tmp && "$PY" -c "import codat_platform_c; codat_platform_c.Client") >/
     say "codat_platform_c: not built — it will be skipped (pip install -e . or BENCH_BUILD_EXT=1)"
 fi
 
+if [ "${1:-}" = batch ]; then
+    shift
+    exec "$PY" "$HERE/batch_bench.py" "$@"
+fi
 exec "$PY" "$HERE/bench.py" "$@"

@@ -163,3 +163,32 @@ def test_retries_in_batch(client, server):
 def test_batch_rate_limit_figures(client, server):
     client.get_access_tokens([f"q{i}" for i in range(10)])
     assert client.rate_limit["remaining"] == server.rate_limit_remaining
+
+
+def test_threads_over_tls(tls_server):
+    # Each thread opens its own TLS connections; the share handle lets them resume each other's sessions.
+    ids = [f"tls-{i}" for i in range(600)]
+    with codat.Client(auth_header=AUTH, server_url=tls_server.url, verify=tls_server.ca_path) as c:
+        out = c.get_access_tokens(ids, concurrency=8, threads=4)
+        assert all(isinstance(v, dict) and v["accessToken"] for v in out.values())
+        assert len({v["accessToken"] for v in out.values()}) == 600
+        assert tls_server.connections_opened <= 8
+        again = c.get_access_tokens(ids[:50], concurrency=8, threads=4)  # engines back in the pool, reused
+        assert all(isinstance(v, dict) for v in again.values())
+        assert tls_server.connections_opened <= 8
+
+
+def test_many_batches_from_many_threads_at_once(client, server):
+    # Python threads each running a multi-threaded batch on one client: engines never cross threads.
+    results = {}
+
+    def run(k):
+        results[k] = client.get_access_tokens([f"t{k}-{i}" for i in range(300)], concurrency=8, threads=2)
+
+    workers = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert all(len(r) == 300 and all(isinstance(v, dict) for v in r.values()) for r in results.values())
+    assert server.request_count() == 1200

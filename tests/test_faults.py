@@ -99,6 +99,12 @@ TRANSPORT_FAULTS = {
 }
 
 
+def test_header_line_over_libcurls_limit_says_so(noretry, server):
+    with pytest.raises(codat.TransportError, match="header line is too long"):
+        fetch(noretry, server, TRANSPORT_FAULTS["one 200 KB header line"])
+    assert_usable(noretry, server)
+
+
 @pytest.mark.parametrize("reply", TRANSPORT_FAULTS.values(), ids=TRANSPORT_FAULTS.keys())
 def test_transport_faults_raise_transport_error(noretry, server, reply):
     with pytest.raises(codat.TransportError) as info:

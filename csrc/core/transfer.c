@@ -180,6 +180,9 @@ static CURL *easy_new(codat_client *c)
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); /* Authorization must never travel elsewhere */
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Over HTTPS the server may offer HTTP/2 (ALPN): transfers that start together then wait for the
+     * first connection's answer and share it as streams, instead of each opening its own connection. */
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
     if (c->ca_bundle)
@@ -461,6 +464,10 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
         outcome = code == CURLE_OPERATION_TIMEDOUT ? CODAT_TIMEOUT : CODAT_TRANSPORT;
         /* The error buffer names host and port at most; the request headers never reach it. */
         snprintf(message, sizeof message, "%s", job->errbuf[0] ? job->errbuf : curl_easy_strerror(code));
+        /* libcurl 7.x answers a header line over its 100 KB limit with "Out of memory" once the status
+         * line has come; say what happened instead (a real allocation failure is far rarer). */
+        if (code == CURLE_OUT_OF_MEMORY && status > 0)
+            snprintf(message, sizeof message, "a response header line is too long (libcurl's limit is 100 KB)");
         retryable = job->retry.enabled && job->retry.retry_connection_errors && retryable_transport(code);
         status = 0;
     }
