@@ -25,10 +25,11 @@ callers but are not cached); ``close()`` drops everything.
 
 Per-company limit
 -----------------
-Codat allows 10 concurrent requests per company. Async calls (``*_async``) hold one of the company's
-``Client.company_concurrency_limit`` slots for the whole call; beyond that they queue, first come first
-served, across every event loop using the client. Synchronous threads are not limited (that would put a
-Python wrapper on the C hot path); a batch fetches each company once, so it is never over.
+Codat allows 10 concurrent requests per company. The C core holds every request of a client to
+``Client.company_concurrency_limit`` per company, whichever thread, batch or async call sends it (an
+attempt over the limit waits for a slot, interruptibly). Async calls are also queued here, first come
+first served across every event loop using the client, so that the I/O thread is handed no more than it
+may run.
 """
 import _thread
 import _weakref

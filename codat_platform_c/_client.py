@@ -27,10 +27,12 @@ cache=True keeps tokens in memory and returns a still-fresh one without a reques
 (connection-management token) or expiresIn seconds (company token), less a safety margin,
 cache_margin_s (default: min(5 min, 10% of the lifetime)). Concurrent callers for the same company
 share one request; invalidate(company_id=None) drops entries; close() drops them all. Works for the
-sync, async and batch methods. Async calls queue beyond company_concurrency_limit (10, Codat's limit)
-in flight per company; synchronous threads are not limited (a batch fetches each company once)."""
+sync, async and batch methods. At most company_concurrency_limit (10, Codat's limit) requests per
+company are in flight at once, over every thread, batch and async call of the client; more wait."""
 
-    company_concurrency_limit = 10  # Codat: at most 10 concurrent requests per company (async calls queue)
+    # Codat: at most 10 concurrent requests per company. Read when a client is made (a subclass may
+    # lower it): the core holds every request to it, and async calls queue in Python beyond it.
+    company_concurrency_limit = 10
     _token_cache = None
     _limiter = None
 

@@ -84,14 +84,18 @@ def test_more_threads_than_slots_or_jobs(client, server):
     assert server.connections_opened <= 2
 
 
-def test_threads_share_out_the_work(server):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_threads_share_out_the_work(request, scheme):
     # Jobs are handed out one by one: a thread stuck on slow companies claims fewer, and the batch takes
-    # about as long as its slowest company, not as long as the slowest thread's fixed share.
+    # about as long as its slowest company, not as long as the slowest thread's fixed share. Cold
+    # connections, too: no transfer waits for another's answer before opening its own (over HTTPS they wait
+    # only for the first handshake, to learn whether the server multiplexes).
+    server = request.getfixturevalue("server" if scheme == "http" else "tls_server")
     ids = [f"w{i}" for i in range(40)]
     for cid in ids[:4]:
         server.script(cid, Reply(delay_s=0.6))
     server.script_default(*[Reply(delay_s=0.05)] * 36)
-    with codat.Client(auth_header=AUTH, server_url=server.url) as c:
+    with codat.Client(auth_header=AUTH, server_url=server.url, verify=server.ca_path or True) as c:
         t = time.monotonic()
         out = c.get_access_tokens(ids, concurrency=8, threads=2)
         wall = time.monotonic() - t

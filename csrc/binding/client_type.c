@@ -782,6 +782,25 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
                      "unencrypted", 1) < 0)
         goto out;
 
+    /* Codat's per-company limit, from the class (codat_platform_c.Client says 10; a subclass may say
+     * less). The core holds every call of this client to it: threads, batches and async calls alike. */
+    PyObject *limit = PyObject_GetAttrString((PyObject *)self, "company_concurrency_limit");
+    if (!limit) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            goto out;
+        PyErr_Clear();
+    } else {
+        long v = PyLong_Check(limit) && !PyBool_Check(limit) ? PyLong_AsLong(limit) : -2;
+        Py_DECREF(limit);
+        if (v == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        if (v < 1 || v > 1000) {
+            PyErr_SetString(PyExc_ValueError, "company_concurrency_limit must be an int from 1 to 1000");
+            goto out;
+        }
+        cfg.company_limit = (unsigned)v;
+    }
+
     char err[256] = "";
     self->core = codat_client_new(&cfg, err, sizeof err);
     if (!self->core) {

@@ -107,6 +107,10 @@ void engine_free(codat_engine *e)
 static void after_fork_reset(codat_client *c)
 {
     pthread_mutex_init(&c->lock, NULL);
+    /* The parent's counts are for requests of threads the child does not have; the table may even have
+     * been mid-update in one of them. Start empty (the parent's copy is leaked like its handles). */
+    pthread_mutex_init(&c->slots_lock, NULL);
+    memset(&c->slots, 0, sizeof c->slots);
     c->idle_engines = NULL;
     c->n_idle_engines = 0;
     c->io_started = 0;
@@ -254,6 +258,8 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
         return NULL;
     }
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->slots_lock, NULL);
+    c->company_limit = cfg->company_limit ? cfg->company_limit : CODAT_COMPANY_LIMIT;
     c->fork_generation = codat_fork_generation();
     c->server_url = strdup(cfg->server_url);
     c->auth_header = dup_or_null(cfg->auth_header);
@@ -360,6 +366,8 @@ void codat_client_free(codat_client *c)
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&c->share_locks[i]);
         pthread_mutex_destroy(&c->lock);
+        pthread_mutex_destroy(&c->slots_lock);
+        codat_slots_free(&c->slots);
     }
     /* else: a forked child freeing a parent's client: leak the handles rather than touch them. */
     curl_slist_free_all(c->base_headers);

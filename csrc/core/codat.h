@@ -61,6 +61,8 @@ typedef struct {
     const char *ca_bundle;          /* NULL = system store */
     size_t max_body_bytes;          /* a larger response body is refused; 0 = default (4 MiB) */
     codat_retry_cfg retry;
+    unsigned company_limit;         /* requests in flight per company, over every call of the client;
+                                     * 0 = 10, Codat's limit. More wait (interruptibly) for a slot. */
 } codat_config;
 
 /* Log levels, numbered as Python's logging module numbers them. */

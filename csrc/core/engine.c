@@ -65,14 +65,19 @@ static void abort_unfinished(codat_engine *e, codat_job **jobs, size_t n)
             job_abort(e, jobs[i], CODAT_CANCELLED, "cancelled");
 }
 
-/* Starts one attempt; a job that cannot even start (out of memory) is finished on the spot. Returns 1 if
- * a transfer is now running, 0 if the job ended instead. */
+enum { STARTED, ENDED, WAITS_FOR_SLOT };
+
+/* Starts one attempt; a job that cannot even start (out of memory) is finished on the spot, and one whose
+ * company is at its limit is left JOB_WAITING, due again shortly. */
 static int start_or_fail(codat_engine *e, codat_job *job)
 {
-    if (job_start_attempt(e, job) == 0)
-        return 1;
+    int rc = job_start_attempt(e, job);
+    if (rc == 0)
+        return STARTED;
+    if (rc == 1)
+        return WAITS_FOR_SLOT;
     job_abort(e, job, CODAT_NO_MEMORY, "out of memory");
-    return 0;
+    return ENDED;
 }
 
 static void cancel_batch(codat_batch *b)
@@ -133,14 +138,18 @@ codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int 
                 codat_job *job = mine[i];
                 if (job->state != JOB_WAITING)
                     continue;
-                if (job->next_at_ms <= now) {
-                    if (start_or_fail(e, job))
-                        running++;
-                    else
-                        ended_now++;
-                } else if (next_due < 0 || job->next_at_ms < next_due) {
-                    next_due = job->next_at_ms;
+                if (job->next_at_ms > now) {
+                    if (next_due < 0 || job->next_at_ms < next_due)
+                        next_due = job->next_at_ms;
+                    continue;
                 }
+                int started = start_or_fail(e, job);
+                if (started == STARTED)
+                    running++;
+                else if (started == ENDED)
+                    ended_now++;
+                else if (next_due < 0 || job->next_at_ms < next_due)
+                    next_due = job->next_at_ms;
             }
             while (!exhausted && running < concurrency) {
                 size_t i = atomic_fetch_add(&b->next_claim, 1);
@@ -151,10 +160,13 @@ codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int 
                 codat_job *job = b->jobs[i];
                 mine[claimed++] = job; /* a no-op when mine is b->jobs: then only this thread claims */
                 job->start_ms = now;
-                if (start_or_fail(e, job))
+                int started = start_or_fail(e, job);
+                if (started == STARTED)
                     running++;
-                else
+                else if (started == ENDED)
                     ended_now++;
+                else if (next_due < 0 || job->next_at_ms < next_due)
+                    next_due = job->next_at_ms;
             }
         } else {
             next_due = e->paused_until_ms;
@@ -274,7 +286,7 @@ void *io_thread_main(void *arg)
                 int due = job->state == JOB_QUEUED || (job->state == JOB_WAITING && job->next_at_ms <= now);
                 if (!due)
                     continue;
-                if (start_or_fail(e, job))
+                if (start_or_fail(e, job) == STARTED)
                     running++;
             }
         }

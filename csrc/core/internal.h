@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <curl/curl.h>
 #include "codat.h"
+#include "slots.h"
 
 #define CODAT_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
 #define CODAT_CANCEL_POLL_MS 50
@@ -15,6 +16,8 @@
 #define CODAT_MAX_IDLE_ENGINES 64
 #define CODAT_MAX_IDLE_EASY 32
 #define CODAT_ASYNC_CONCURRENCY 64
+#define CODAT_COMPANY_LIMIT 10             /* Codat: at most 10 concurrent requests per company */
+#define CODAT_SLOT_RECHECK_MS 5            /* how often a job waiting for a company slot looks again */
 #define CODAT_MAX_BATCH_THREADS 64
 #define CODAT_AUTO_MAX_THREADS 4          /* threads=auto never uses more */
 #define CODAT_AUTO_JOBS_PER_THREAD 256    /* below this a thread costs more than it saves */
@@ -36,6 +39,10 @@ struct codat_job {
     char *url;
     struct curl_slist *headers;   /* owned; NULL means the client's base headers */
     const char *proxy;            /* the client's proxy for this URL's scheme; "" for none */
+    int https;                    /* the URL is https:// */
+    uint64_t company_key;         /* codat_company_key(company id): its slot in the client's table */
+    int holds_slot;               /* this attempt counts toward the company's limit */
+    int waited_for_slot;          /* logged once */
     long timeout_ms;
     codat_retry_cfg retry;
     size_t max_body;
@@ -112,6 +119,9 @@ struct codat_client {
     codat_engine *idle_engines;
     int n_idle_engines;
     codat_rate_limit rate_limit;
+    pthread_mutex_t slots_lock;   /* guards slots only: taken for a moment at each attempt's start and end */
+    codat_slots slots;            /* requests in flight per company */
+    unsigned company_limit;
 
     /* The asynchronous I/O thread. */
     int io_started;
@@ -138,6 +148,8 @@ void client_note_rate_limit(codat_client *c, const codat_job *job);
 int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,
              const codat_call_opts *opts, codat_result *out);
 void job_release(codat_job *job);
+/* 0: the attempt is running; 1: the company already has company_limit requests in flight, so the job
+ * was left JOB_WAITING to look again in CODAT_SLOT_RECHECK_MS; -1: out of memory. */
 int job_start_attempt(codat_engine *e, codat_job *job);
 /* Called when libcurl says the attempt ended: classifies it, then either schedules a retry (state
  * JOB_WAITING, next_at_ms set) or fills job->out (state JOB_DONE). */

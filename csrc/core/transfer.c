@@ -126,7 +126,9 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
         job->log_ctx = opts->log_ctx;
         job->log_level = opts->log_level;
     }
-    job->proxy = strncasecmp(server, "https:", 6) == 0 ? c->proxy_https : c->proxy_http;
+    job->https = strncasecmp(server, "https:", 6) == 0;
+    job->proxy = job->https ? c->proxy_https : c->proxy_http;
+    job->company_key = codat_company_key(company_id);
     job->url = codat_build_url(server, which, company_id);
     if (!job->url)
         return -1;
@@ -180,9 +182,6 @@ static CURL *easy_new(codat_client *c)
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); /* Authorization must never travel elsewhere */
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    /* Over HTTPS the server may offer HTTP/2 (ALPN): transfers that start together then wait for the
-     * first connection's answer and share it as streams, instead of each opening its own connection. */
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
     if (c->ca_bundle)
@@ -191,11 +190,70 @@ static CURL *easy_new(codat_client *c)
     return easy;
 }
 
+static int log_wanted(const codat_job *job, int level)
+{
+    return job->log && job->log_level <= level;
+}
+
+static void job_log(const codat_job *job, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void job_log(const codat_job *job, int level, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    job->log(job->log_ctx, level, line);
+}
+
+/* The request path without the server: enough to identify the call, and shorter. */
+static const char *url_path(const codat_job *job)
+{
+    const char *p = strstr(job->url, "/companies/");
+    return p ? p : job->url;
+}
+
+/* A slot among the company's company_limit, over every thread, batch and async call of the client. */
+static int take_company_slot(codat_client *c, codat_job *job)
+{
+    pthread_mutex_lock(&c->slots_lock);
+    int got = codat_slots_take(&c->slots, job->company_key, c->company_limit);
+    pthread_mutex_unlock(&c->slots_lock);
+    job->holds_slot = got == 1;
+    return got;
+}
+
+static void give_company_slot(codat_client *c, codat_job *job)
+{
+    if (!job->holds_slot)
+        return;
+    pthread_mutex_lock(&c->slots_lock);
+    codat_slots_give(&c->slots, job->company_key);
+    pthread_mutex_unlock(&c->slots_lock);
+    job->holds_slot = 0;
+}
+
 int job_start_attempt(codat_engine *e, codat_job *job)
 {
-    CURL *easy = e->n_idle_easy > 0 ? e->idle_easy[--e->n_idle_easy] : easy_new(e->client);
-    if (!easy)
+    int slot = take_company_slot(e->client, job);
+    if (slot < 0)
         return -1;
+    if (slot == 0) {
+        if (!job->waited_for_slot && log_wanted(job, CODAT_LOG_DEBUG))
+            job_log(job, CODAT_LOG_DEBUG, "GET %s: %u requests for this company are in flight; waiting for one "
+                    "to end", url_path(job), e->client->company_limit);
+        job->waited_for_slot = 1;
+        job->state = JOB_WAITING;
+        job->next_at_ms = codat_now_ms() + CODAT_SLOT_RECHECK_MS;
+        return 1;
+    }
+    CURL *easy = e->n_idle_easy > 0 ? e->idle_easy[--e->n_idle_easy] : easy_new(e->client);
+    if (!easy) {
+        give_company_slot(e->client, job);
+        return -1;
+    }
     job->easy = easy;
     job->body.len = 0;
     job->hdrs.len = 0;
@@ -206,6 +264,11 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     curl_easy_setopt(easy, CURLOPT_URL, job->url);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers ? job->headers : e->client->base_headers);
     curl_easy_setopt(easy, CURLOPT_PROXY, job->proxy);
+    /* Over HTTPS the server may offer HTTP/2 (ALPN): transfers that start together then wait for the first
+     * connection's handshake and share it as streams, instead of each opening its own connection. Never
+     * over plain http://, which is HTTP/1.1 here: libcurl would hold every new transfer to a host until the
+     * first one's whole response came back, only to learn that. */
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, job->https ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, job->timeout_ms > 0 ? job->timeout_ms : 0L);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job);
@@ -215,6 +278,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     if (curl_multi_add_handle(e->multi, easy) != CURLM_OK) {
         job->easy = NULL;
         curl_easy_cleanup(easy);
+        give_company_slot(e->client, job);
         return -1;
     }
     job->state = JOB_RUNNING;
@@ -223,6 +287,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
 
 static void easy_return(codat_engine *e, codat_job *job)
 {
+    give_company_slot(e->client, job);
     if (!job->easy)
         return;
     curl_multi_remove_handle(e->multi, job->easy);
@@ -320,31 +385,6 @@ static void redact_attempt(codat_engine *e, codat_job *job)
     redact_secrets(e->client, &job->body);
     redact_secrets(e->client, &job->hdrs);
     job->redacted = 1;
-}
-
-static int log_wanted(const codat_job *job, int level)
-{
-    return job->log && job->log_level <= level;
-}
-
-static void job_log(const codat_job *job, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void job_log(const codat_job *job, int level, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    job->log(job->log_ctx, level, line);
-}
-
-/* The request path without the server: enough to identify the call, and shorter. */
-static const char *url_path(const codat_job *job)
-{
-    const char *p = strstr(job->url, "/companies/");
-    return p ? p : job->url;
 }
 
 static const char *outcome_name(codat_outcome o)
