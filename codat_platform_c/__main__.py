@@ -45,6 +45,8 @@ def _parser():
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--tls", action="store_true", help="serve HTTPS with a self-made CA (its path is printed)")
+    s.add_argument("--http2", action="store_true",
+                   help="with --tls: also offer HTTP/2 by ALPN (needs the h2 package: pip install h2)")
     s.add_argument("--auth-header", default=None, help="require exactly this Authorization header")
     return p
 
@@ -112,7 +114,10 @@ def _demo(args):
 
 def _serve(args):
     from codat_platform_c.testing import serve
-    serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header)
+    if args.http2 and not args.tls:
+        print("error: --http2 needs --tls", file=sys.stderr)
+        return EXIT_USAGE
+    serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header, http2=args.http2)
     return EXIT_OK
 
 

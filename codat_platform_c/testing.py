@@ -1,11 +1,12 @@
 """Stand-in Codat Platform API server, for testing code offline.
 
-``StandInServer`` is a small, fast HTTP/1.1 (optionally HTTPS) server that
-imitates the two Codat Platform API endpoints that hand out company access
-tokens.  It runs on its own asyncio event loop in a background daemon thread,
-so it can be used from ordinary synchronous tests.  Only the standard library
-is needed (HTTPS certificates are made with the ``openssl`` command line tool,
-or with the ``cryptography`` package when the tool is missing).
+``StandInServer`` is a small, fast HTTP/1.1 (optionally HTTPS, and optionally
+HTTP/2 over HTTPS) server that imitates the two Codat Platform API endpoints
+that hand out company access tokens.  It runs on its own asyncio event loop in
+a background daemon thread, so it can be used from ordinary synchronous
+tests.  Only the standard library is needed (HTTPS certificates are made with
+the ``openssl`` command line tool, or with the ``cryptography`` package when
+the tool is missing); ``http2=True`` also needs the ``h2`` package.
 
 Quick start::
 
@@ -19,7 +20,7 @@ Quick start::
 
 From a shell::
 
-    python -m codat_platform_c.testing --port 8080 [--tls] [--auth-header "Basic abc"]
+    python -m codat_platform_c.testing --port 8080 [--tls [--http2]] [--auth-header "Basic abc"]
     curl -s http://127.0.0.1:8080/companies/acme/accessToken
     curl -s http://127.0.0.1:8080/companies/status-429/accessToken
 
@@ -196,8 +197,9 @@ Inspecting traffic
     (decoded, no query), ``query``, ``company_id`` (decoded, or None),
     ``endpoint`` (``"connection_management"`` | ``"company"`` | None),
     ``headers`` (dict with lower-case names), ``body`` (bytes), ``time``
-    (``time.monotonic()`` when the request head had been read) and
-    ``connection_id`` (the number of the TCP connection it came on, from 1).
+    (``time.monotonic()`` when the request head had been read),
+    ``connection_id`` (the number of the TCP connection it came on, from 1)
+    and ``http_version`` (``"1.1"``, ``"1.0"`` or ``"2"``).
 ``srv.request_count(company_id=None)``
     the number of recorded requests, for all companies or for one.
 ``srv.connections_opened``
@@ -208,11 +210,17 @@ Inspecting traffic
     a snapshot list of the tokens handed out by default successes.
 ``srv.rate_limit_remaining``
     the current value of the daily counter.
+``srv.peak_concurrent_streams``
+    the largest number of HTTP/2 streams that were open at once on any one
+    connection since start or the last ``reset()`` (0 without HTTP/2).  A
+    stream is open from its request headers until its answer has been sent
+    or it is reset.  Use it to show that a client multiplexes.
 ``srv.errors``
     internal server errors, as strings.  It should stay empty.
 ``srv.reset()``
-    clear the scripts, records, tokens, connection count and errors, and
-    refill the rate-limit counter.  It does not close open connections.
+    clear the scripts, records, tokens, connection count, stream peak and
+    errors, and refill the rate-limit counter.  It does not close open
+    connections.
 
 Other attributes
 ----------------
@@ -233,6 +241,48 @@ Other attributes
 PEM certificate (chain) and key instead, for testing certificate failures
 (a wrong host name, an expired certificate); ``srv.ca_path`` is then None
 and the files are neither copied nor removed.
+
+HTTP/2
+------
+``StandInServer(tls=True, http2=True)`` (it needs ``tls=True`` and the ``h2``
+package, ``pip install h2``) offers ALPN ``h2`` and ``http/1.1`` in the TLS
+handshake.  A connection that picks ``h2`` is served as HTTP/2; any other
+(``http/1.1`` or no ALPN) gets the HTTP/1.1 server described above, byte for
+byte.  Without ``http2`` only ``http/1.1`` is offered.
+
+Each HTTP/2 stream is one request and goes through the same checks,
+scripting, magic ids and records as an HTTP/1.1 request (``http_version``
+``"2"``; the ``:authority`` pseudo-header is recorded as ``host`` when the
+request has no ``host`` header).  Response headers are the same ones in lower
+case, minus ``connection``, ``keep-alive``, ``proxy-connection``,
+``transfer-encoding`` and ``upgrade`` (also when a ``Reply`` gives them).
+The server advertises ``SETTINGS_MAX_CONCURRENT_STREAMS`` 100, acknowledges
+request data as it arrives and sends bodies within the flow-control windows.
+``delay_s`` delays only its own stream.  Actions over HTTP/2:
+
+``"silence"``
+    never answer that stream; the other streams go on.
+``"reset"``
+    after ``delay_s``, reset that stream only (RST_STREAM INTERNAL_ERROR).
+``"drop"``
+    after ``delay_s``, close the whole connection (FIN, no GOAWAY); every
+    unanswered stream on it is lost.
+``"close_after"``
+    answer, then send GOAWAY (NO_ERROR) and close the connection.
+``"close_idle"`` / ``"reset_idle"``
+    answer, then close the connection (FIN) / abort it (TCP RST), no GOAWAY.
+``"drip"``, ``"drip_head"``, ``"truncate"``, ``"reset_mid_body"``, ``"raw"``
+    are byte-level HTTP/1.1 faults and are not supported over HTTP/2: the
+    server notes an error in ``srv.errors`` (naming the action and the
+    stream) and resets the stream with INTERNAL_ERROR.
+
+An answer h2 refuses to send (a 1xx status as the final answer, a header name
+or value HTTP/2 does not allow) is handled the same way: noted in
+``srv.errors``, stream reset.
+
+A request body over 1 MiB gets 413 (not recorded), then RST_STREAM NO_ERROR.
+A client that breaks the HTTP/2 protocol gets GOAWAY and the connection is
+closed.
 
 ``stop()`` closes every connection at once (silent ones too) and joins the
 thread.  Calling it again does nothing.  ``start()`` returns once the
@@ -263,7 +313,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from typing import Any, Mapping, NamedTuple, Optional, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple, Union
 
 __all__ = ["StandInServer", "Reply", "RecordedRequest", "serve", "main"]
 
@@ -342,6 +392,7 @@ class RecordedRequest:
     body: bytes
     time: float
     connection_id: int
+    http_version: str = "1.1"
 
 
 class _BadRequest(Exception):
@@ -375,6 +426,27 @@ def _magic_reply(company_id: str) -> Optional[Reply]:
         if action in ACTIONS and action != "raw":
             return Reply(action=action)
     return None
+
+
+_h2_module: Any = None
+
+
+def _import_h2() -> Any:
+    """Import the ``h2`` package (only ``http2=True`` needs it) and return it."""
+    global _h2_module
+    if _h2_module is None:
+        try:
+            import h2.config
+            import h2.connection
+            import h2.errors
+            import h2.events
+            import h2.exceptions
+            import h2.settings
+        except ImportError as exc:
+            raise RuntimeError("StandInServer(http2=True) needs the h2 package: "
+                               "pip install h2") from exc
+        _h2_module = h2
+    return _h2_module
 
 
 def _run_openssl(args: list, cwd: str) -> None:
@@ -481,10 +553,17 @@ class StandInServer:
 
     def __init__(self, tls: bool = False, auth_header: Optional[str] = None,
                  rate_limit: int = 1000, host: str = "127.0.0.1", port: int = 0,
-                 enforce_rate_limit: bool = False, cert: Optional[tuple] = None) -> None:
+                 enforce_rate_limit: bool = False, cert: Optional[tuple] = None,
+                 http2: bool = False) -> None:
         if cert is not None and not tls:
             raise ValueError("cert needs tls=True")
+        if http2 and not tls:
+            raise ValueError("http2=True needs tls=True (HTTP/2 is offered by ALPN in the TLS "
+                             "handshake)")
+        if http2:
+            _import_h2()  # fail now, with a clear message, if the h2 package is missing
         self.tls = bool(tls)
+        self.http2 = bool(http2)
         self._given_cert = tuple(cert) if cert is not None else None
         self.auth_header = auth_header
         self.rate_limit = int(rate_limit)
@@ -506,6 +585,7 @@ class StandInServer:
         self._token_counter = 0
         self._connections_opened = 0
         self._connection_ids = 0
+        self._peak_streams = 0
         self._errors: list = []
         self._remaining = self.rate_limit
         self._day = -1
@@ -548,17 +628,18 @@ class StandInServer:
             if self._thread is not None:
                 raise RuntimeError("the server is already running")
             ssl_ctx = None
+            alpn = ["h2", "http/1.1"] if self.http2 else ["http/1.1"]
             if self.tls and self._given_cert is not None:
                 ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ssl_ctx.load_cert_chain(*self._given_cert)
-                ssl_ctx.set_alpn_protocols(["http/1.1"])
+                ssl_ctx.set_alpn_protocols(alpn)
             elif self.tls:
                 self._tmpdir = tempfile.mkdtemp(prefix="codat-standin-")
                 try:
                     self.ca_path, self._cert_path, self._key_path = _make_certs(self._tmpdir)
                     ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     ssl_ctx.load_cert_chain(self._cert_path, self._key_path)
-                    ssl_ctx.set_alpn_protocols(["http/1.1"])
+                    ssl_ctx.set_alpn_protocols(alpn)
                 except BaseException:
                     self._remove_tmpdir()
                     raise
@@ -600,9 +681,10 @@ class StandInServer:
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(self._loop_exception)
         self._loop = loop
+        factory: Any = (lambda: _AlpnDispatch(self)) if self.http2 else (lambda: _Connection(self))
         try:
             server = loop.run_until_complete(loop.create_server(
-                lambda: _Connection(self), self.host, self._requested_port, ssl=ssl_ctx,
+                factory, self.host, self._requested_port, ssl=ssl_ctx,
                 backlog=4096,
                 ssl_handshake_timeout=10 if ssl_ctx else None))
         except BaseException as exc:
@@ -677,6 +759,20 @@ class StandInServer:
             return self._connections_opened
 
     @property
+    def peak_concurrent_streams(self) -> int:
+        with self._lock:
+            return self._peak_streams
+
+    def _note_open_streams(self, count: int) -> None:
+        with self._lock:
+            if count > self._peak_streams:
+                self._peak_streams = count
+
+    def _note_error(self, message: str) -> None:
+        with self._lock:
+            self._errors.append(message)
+
+    @property
     def tokens_issued(self) -> list:
         with self._lock:
             return list(self._tokens)
@@ -700,6 +796,7 @@ class StandInServer:
             self._tokens.clear()
             self._errors.clear()
             self._connections_opened = 0
+            self._peak_streams = 0
             self._remaining = self.rate_limit
 
     # ------------------------------------------------------------ deciding the answer
@@ -749,15 +846,21 @@ class StandInServer:
         lines = [f"{k}: {v}\r\n" for k, v in headers]
         return f"HTTP/1.1 {status} {_reason(status)}\r\n{''.join(lines)}\r\n".encode("latin-1")
 
-    def _bad_request_response(self, status: int, message: str) -> bytes:
-        """The answer to a request that could not be parsed (the connection then closes)."""
+    def _bad_request_parts(self, status: int,
+                           message: str) -> Tuple[List[Tuple[str, str]], bytes]:
+        """(headers, body) of the answer to a request that could not be taken."""
         _, remaining, reset = self._rate_state(consume=False)
         body = self._error_body(status, message)
-        return self._build_head(status, [
+        return [
             ("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body))),
             ("X-Rate-Limit-Limit", str(self.rate_limit)),
             ("X-Rate-Limit-Remaining", str(remaining)),
-            ("X-Rate-Limit-Reset", reset), ("Connection", "close")]) + body
+            ("X-Rate-Limit-Reset", reset), ("Connection", "close")], body
+
+    def _bad_request_response(self, status: int, message: str) -> bytes:
+        """The answer to a request that could not be parsed (the connection then closes)."""
+        headers, body = self._bad_request_parts(status, message)
+        return self._build_head(status, headers) + body
 
     @staticmethod
     def _route(target: str) -> tuple:
@@ -790,11 +893,24 @@ class StandInServer:
 
     def _plan(self, conn_id: int, method: str, target: str, version: str, headers: dict,
               body: bytes, now: float, keep_alive: bool) -> "_Plan":
-        """Record one parsed request and work out the answer to it."""
+        """Record one parsed HTTP/1.x request and work out the answer to it, as bytes."""
+        d = self._decide(conn_id, method, target, version, headers, body, now, keep_alive)
+        if d.action in ("silence", "raw"):
+            return _Plan(d.action, d.delay_s, b"", d.payload, False)
+        return _Plan(d.action, d.delay_s, self._build_head(d.status, d.headers), d.payload,
+                     d.keep_alive)
+
+    def _decide(self, conn_id: int, method: str, target: str, version: str,
+                headers: Dict[str, str],
+                body: bytes, now: float, keep_alive: bool) -> "_Decision":
+        """Record one request (HTTP/1.x or one HTTP/2 stream) and work out the answer to it.
+        ``version`` is ``"HTTP/1.0"``, ``"HTTP/1.1"`` or ``"HTTP/2"``."""
         path, query, endpoint, company_id = self._route(target)
         record = RecordedRequest(method=method, raw_path=target, path=path, query=query,
                                  company_id=company_id, endpoint=endpoint, headers=headers,
-                                 body=body, time=now, connection_id=conn_id)
+                                 body=body, time=now, connection_id=conn_id,
+                                 http_version=version[5:] if version.startswith("HTTP/")
+                                 else version)
         with self._lock:
             self._records.append(record)
 
@@ -819,10 +935,10 @@ class StandInServer:
             reply = self._choose_reply(company_id)
             status = reply.status
             if reply.action == "silence":
-                return _Plan("silence", 0.0, b"", b"", False)
+                return _Decision("silence", 0.0, 0, [], b"", False, company_id)
             if reply.action == "raw":
                 raw = reply.body.encode() if isinstance(reply.body, str) else bytes(reply.body)
-                return _Plan("raw", reply.delay_s, b"", raw, False)
+                return _Decision("raw", reply.delay_s, 0, [], raw, False, company_id)
             if reply.json is not None:
                 payload = _json.dumps(reply.json).encode()
             elif reply.body is not None:
@@ -862,10 +978,21 @@ class StandInServer:
         if reply is not None and reply.headers:
             for k, v in reply.headers.items():
                 hdrs[k.lower()] = (k, str(v))
-        head = self._build_head(status, hdrs.values())
         if method == "HEAD" or payload is None:  # a HEAD answer (always a 405 here) has no body
             payload = b""
-        return _Plan(action, delay, head, payload, keep_alive)
+        return _Decision(action, delay, status, list(hdrs.values()), payload, keep_alive,
+                         company_id)
+
+
+class _Decision(NamedTuple):
+    """The answer to one request, before it is put in HTTP/1.1 or HTTP/2 form."""
+    action: Optional[str]
+    delay_s: float
+    status: int
+    headers: List[Tuple[str, str]]  # names as they are written in HTTP/1.1
+    payload: bytes
+    keep_alive: bool
+    company_id: Optional[str]
 
 
 class _Plan(NamedTuple):
@@ -1135,6 +1262,305 @@ class _Connection(asyncio.Protocol):
         self.transport.abort()
 
 
+class _AlpnDispatch(asyncio.Protocol):
+    """With ``http2=True``: asyncio calls connection_made once the TLS handshake is over, when
+    the protocol the client picked by ALPN is known.  Hand the transport to an HTTP/2 or an
+    HTTP/1.1 connection accordingly; this object is then out of the way."""
+
+    def __init__(self, server: StandInServer) -> None:
+        self.srv = server
+
+    def connection_made(self, transport: Any) -> None:
+        ssl_object = transport.get_extra_info("ssl_object")
+        alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
+        proto: asyncio.Protocol = (_H2Connection(self.srv) if alpn == "h2"
+                                   else _Connection(self.srv))
+        transport.set_protocol(proto)
+        proto.connection_made(transport)
+
+
+# Response headers that HTTP/2 forbids (RFC 9113 section 8.2.2).
+_H2_CONNECTION_HEADERS = frozenset({"connection", "keep-alive", "proxy-connection",
+                                    "transfer-encoding", "upgrade"})
+# Actions that only make sense as bytes on an HTTP/1.1 connection.
+_H2_UNSUPPORTED_ACTIONS = frozenset({"drip", "drip_head", "truncate", "reset_mid_body", "raw"})
+
+
+class _H2Stream:
+    """One HTTP/2 request being received."""
+
+    __slots__ = ("headers", "body", "time", "too_big")
+
+    def __init__(self, headers: List[Any], now: float) -> None:
+        self.headers = headers
+        self.body = bytearray()
+        self.time = now
+        self.too_big = False
+
+
+class _H2Connection(asyncio.Protocol):
+    """One HTTP/2 client connection (built on the ``h2`` package).  Each stream is one request;
+    quick answers are sent from data_received, delayed ones from a task per stream."""
+
+    def __init__(self, server: StandInServer) -> None:
+        h2 = _import_h2()
+        self.h2mod = h2
+        self.srv = server
+        self.transport: Any = None
+        self.conn_id = 0
+        self.closed = False
+        config = h2.config.H2Configuration(client_side=False, header_encoding=None)
+        self.h2 = h2.connection.H2Connection(config=config)
+        codes = h2.settings.SettingCodes
+        self.h2.local_settings = h2.settings.Settings(client=False, initial_values={
+            codes.MAX_CONCURRENT_STREAMS: 100,
+            codes.MAX_HEADER_LIST_SIZE: MAX_HEAD_BYTES,
+        })
+        # stream id -> the request being received, until it has ended
+        self.receiving: Dict[int, _H2Stream] = {}
+        # streams whose request came and whose answer has not all been sent yet
+        self.open: Set[int] = set()
+        # stream id -> the rest of its answer's body, waiting for flow-control window
+        self.pending: Dict[int, bytearray] = {}
+        # stream id -> a connection action to run once its answer has all been sent
+        self.after: Dict[int, str] = {}
+        # stream id -> the task that answers it after Reply.delay_s
+        self.tasks: Dict[int, "asyncio.Task[None]"] = {}
+
+    # -- asyncio callbacks
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        srv = self.srv
+        srv._conns.add(self)
+        with srv._lock:
+            srv._connections_opened += 1
+            srv._connection_ids += 1
+            self.conn_id = srv._connection_ids
+        self.h2.initiate_connection()
+        self._flush()
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self.closed = True
+        self.srv._conns.discard(self)
+        for task in list(self.tasks.values()):
+            task.cancel()
+        self.tasks.clear()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        h2 = self.h2mod
+        try:
+            try:
+                events = self.h2.receive_data(data)
+            except h2.exceptions.ProtocolError:
+                self._flush()  # h2 has queued a GOAWAY naming the error
+                self._close()
+                return
+            for event in events:
+                self._event(event)
+                if self.closed:
+                    return
+            self._flush()
+        except Exception as exc:  # a bug in this module: note it, drop this connection
+            self.srv._note_error(f"HTTP/2 connection {self.conn_id}: {exc!r}")
+            self._abort()
+
+    # -- events
+
+    def _event(self, event: Any) -> None:
+        ev = self.h2mod.events
+        sid = getattr(event, "stream_id", 0)
+        if isinstance(event, ev.RequestReceived):
+            self.receiving[sid] = _H2Stream(list(event.headers), time.monotonic())
+            self.open.add(sid)
+            self.srv._note_open_streams(len(self.open))
+        elif isinstance(event, ev.DataReceived):
+            self.h2.acknowledge_received_data(event.flow_controlled_length, sid)
+            stream = self.receiving.get(sid)
+            if stream is not None and not stream.too_big:
+                stream.body += event.data
+                if len(stream.body) > MAX_BODY_BYTES:
+                    stream.too_big = True
+                    self._refuse_too_big(sid)
+        elif isinstance(event, ev.StreamEnded):
+            stream = self.receiving.pop(sid, None)
+            if stream is not None and not stream.too_big:
+                self._request(sid, stream)
+        elif isinstance(event, ev.StreamReset):  # the client gave up on this stream
+            self._forget(sid)
+        elif isinstance(event, (ev.WindowUpdated, ev.RemoteSettingsChanged)):
+            self._send_pending()
+        elif isinstance(event, ev.ConnectionTerminated):  # GOAWAY from the client
+            self._flush()
+            self._close()
+
+    def _request(self, sid: int, stream: _H2Stream) -> None:
+        pseudo: Dict[str, str] = {}
+        headers: Dict[str, str] = {}
+        for raw_name, raw_value in stream.headers:
+            name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
+            value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
+            if name.startswith(":"):
+                pseudo[name] = value
+            elif name in headers:
+                headers[name] = f"{headers[name]}, {value}"
+            else:
+                headers[name] = value
+        if "host" not in headers and ":authority" in pseudo:
+            headers["host"] = pseudo[":authority"]
+        d = self.srv._decide(self.conn_id, pseudo.get(":method", ""), pseudo.get(":path", ""),
+                             "HTTP/2", headers, bytes(stream.body), stream.time, True)
+        if d.action == "silence":
+            return  # the stream stays open and unanswered; the others go on
+        if d.action in _H2_UNSUPPORTED_ACTIONS:
+            self.srv._note_error(
+                f"Reply(action={d.action!r}) is an HTTP/1.1 byte-level fault and is not "
+                f"supported over HTTP/2 (connection {self.conn_id}, stream {sid}, company "
+                f"{d.company_id!r}); the stream was reset with INTERNAL_ERROR")
+            self._reset_stream(sid)
+            return
+        if d.delay_s > 0:
+            task = asyncio.get_running_loop().create_task(self._later(sid, d))
+            self.tasks[sid] = task
+            self.srv._tasks.add(task)
+            task.add_done_callback(self.srv._tasks.discard)
+            return
+        self._answer(sid, d)
+
+    async def _later(self, sid: int, d: _Decision) -> None:
+        try:
+            await asyncio.sleep(d.delay_s)
+        except asyncio.CancelledError:
+            return
+        finally:
+            self.tasks.pop(sid, None)
+        if self.closed or sid not in self.open:
+            return
+        try:
+            self._answer(sid, d)
+            self._flush()
+        except Exception as exc:
+            self.srv._note_error(f"HTTP/2 connection {self.conn_id}: {exc!r}")
+            self._abort()
+
+    # -- answering
+
+    def _answer(self, sid: int, d: _Decision) -> None:
+        action = d.action
+        if action == "drop":
+            self._flush()
+            self._close()
+            return
+        if action == "reset":
+            self._reset_stream(sid)
+            return
+        headers = [(":status", str(d.status))]
+        for name, value in d.headers:
+            name = name.lower()
+            if name not in _H2_CONNECTION_HEADERS:
+                headers.append((name, value))
+        try:
+            self.h2.send_headers(sid, headers, end_stream=not d.payload)
+        except self.h2mod.exceptions.ProtocolError as exc:  # e.g. a 1xx status or a bad header
+            self.srv._note_error(f"HTTP/2 stream {sid} (company {d.company_id!r}): cannot send "
+                                 f"this answer over HTTP/2: {exc!r}; the stream was reset")
+            self._reset_stream(sid)
+            return
+        if action in ("close_after", "close_idle", "reset_idle"):
+            self.after[sid] = action
+        if d.payload:
+            self.pending[sid] = bytearray(d.payload)
+            self._send_pending()
+        else:
+            self._done(sid)
+
+    def _send_pending(self) -> None:
+        """Send as much of the waiting bodies as the flow-control windows allow."""
+        for sid in list(self.pending):
+            buf = self.pending[sid]
+            try:
+                while buf:
+                    n = min(len(buf), self.h2.local_flow_control_window(sid),
+                            self.h2.max_outbound_frame_size)
+                    if n <= 0:
+                        break
+                    self.h2.send_data(sid, bytes(buf[:n]), end_stream=n == len(buf))
+                    del buf[:n]
+            except self.h2mod.exceptions.StreamClosedError:
+                self._forget(sid)
+                continue
+            if not buf:
+                del self.pending[sid]
+                self._done(sid)
+            if self.closed:
+                return
+
+    def _done(self, sid: int) -> None:
+        """The whole answer on stream sid has been handed to h2."""
+        self.open.discard(sid)
+        action = self.after.pop(sid, None)
+        if action == "close_after":
+            self.h2.close_connection()  # GOAWAY NO_ERROR
+            self._flush()
+            self._close()
+        elif action == "close_idle":
+            self._flush()
+            self._close()
+        elif action == "reset_idle":
+            self._flush()
+            self._abort(rst=True)
+
+    def _refuse_too_big(self, sid: int) -> None:
+        headers, body = self.srv._bad_request_parts(413, _ERROR_TEXT[413])
+        h2_headers = [(":status", "413")] + [(k.lower(), v) for k, v in headers
+                                             if k.lower() not in _H2_CONNECTION_HEADERS]
+        self.h2.send_headers(sid, h2_headers)
+        self.h2.send_data(sid, body, end_stream=True)  # 1 KiB at most: within any window
+        self.h2.reset_stream(sid, self.h2mod.errors.ErrorCodes.NO_ERROR)
+        self._forget(sid)
+
+    def _reset_stream(self, sid: int) -> None:
+        try:
+            self.h2.reset_stream(sid, self.h2mod.errors.ErrorCodes.INTERNAL_ERROR)
+        except self.h2mod.exceptions.StreamClosedError:
+            pass
+        self._forget(sid)
+        self._flush()
+
+    def _forget(self, sid: int) -> None:
+        self.receiving.pop(sid, None)
+        self.pending.pop(sid, None)
+        self.after.pop(sid, None)
+        self.open.discard(sid)
+        task = self.tasks.pop(sid, None)
+        if task is not None:
+            task.cancel()
+
+    # -- the connection
+
+    def _flush(self) -> None:
+        data = self.h2.data_to_send()
+        if data and not self.closed:
+            self.transport.write(data)
+
+    def _close(self) -> None:
+        self.closed = True
+        self.transport.close()
+
+    def _abort(self, rst: bool = False) -> None:
+        self.closed = True
+        if rst:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+        self.transport.abort()
+
+
 def _parse_head(head: bytes) -> tuple:
     """Parse a request head (ending in a blank line) into (method, target, version, headers)."""
     lines = head.decode("latin-1").split("\r\n")
@@ -1187,15 +1613,17 @@ _DEFAULT_REPLY = Reply()
 # ---------------------------------------------------------------- command line
 
 def serve(host: str = "127.0.0.1", port: int = 8080, tls: bool = False,
-          auth_header: Optional[str] = None, rate_limit: int = 1000) -> None:
+          auth_header: Optional[str] = None, rate_limit: int = 1000,
+          http2: bool = False) -> None:
     """Run a stand-in server in the foreground until Ctrl-C (or SIGTERM), printing its URL."""
     done = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
     with StandInServer(tls=tls, auth_header=auth_header, rate_limit=rate_limit,
-                       host=host, port=port) as srv:
-        print(f"Codat stand-in server listening on {srv.url}", flush=True)
+                       host=host, port=port, http2=http2) as srv:
+        print(f"Codat stand-in server listening on {srv.url}"
+              f"{' (HTTP/2 and HTTP/1.1)' if http2 else ''}", flush=True)
         if srv.ca_path:
             print(f"CA certificate: {srv.ca_path}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
@@ -1213,11 +1641,15 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh test CA")
+    parser.add_argument("--http2", action="store_true",
+                        help="with --tls: also offer HTTP/2 (ALPN h2; needs pip install h2)")
     parser.add_argument("--auth-header", default=None,
                         help='require this exact Authorization header, e.g. "Basic abc"')
     parser.add_argument("--rate-limit", type=int, default=1000)
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit)
+    if args.http2 and not args.tls:
+        parser.error("--http2 needs --tls")
+    serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2)
     return 0
 
 
