@@ -241,6 +241,25 @@ static int parse_timeout(PyObject *obj, long *out)
     return 0;
 }
 
+/* An int option in [lo, hi]: TypeError for anything but an int (bool included), ValueError outside the
+ * range (an int too big for a C long included). */
+static int parse_bounded_int(PyObject *v, const char *name, long lo, long hi, long *out)
+{
+    if (!PyLong_Check(v) || PyBool_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", name, Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    long x = PyLong_AsLong(v);
+    if (x == -1 && PyErr_Occurred())
+        return overflow_to_value_error(name);
+    if (x < lo || x > hi) {
+        PyErr_Format(PyExc_ValueError, "%s must be between %ld and %ld", name, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
 static int parse_server_url(PyObject *obj, const char **out)
 {
     if (!PyUnicode_Check(obj)) {
@@ -396,37 +415,11 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
         goto done;
     attach_logging(client_state(self), &co.opts);
     long concurrency = 16;
-    if (values[0]) {
-        if (!PyLong_Check(values[0]) || PyBool_Check(values[0])) {
-            PyErr_SetString(PyExc_TypeError, "concurrency must be an int");
-            goto done;
-        }
-        concurrency = PyLong_AsLong(values[0]);
-        if (concurrency == -1 && PyErr_Occurred()) {
-            overflow_to_value_error("concurrency");
-            goto done;
-        }
-        if (concurrency < 1 || concurrency > 1024) {
-            PyErr_SetString(PyExc_ValueError, "concurrency must be between 1 and 1024");
-            goto done;
-        }
-    }
+    if (values[0] && parse_bounded_int(values[0], "concurrency", 1, 1024, &concurrency) < 0)
+        goto done;
     long threads = 0; /* None: the core picks */
-    if (values[3] && values[3] != Py_None) {
-        if (!PyLong_Check(values[3]) || PyBool_Check(values[3])) {
-            PyErr_SetString(PyExc_TypeError, "threads must be an int or None");
-            goto done;
-        }
-        threads = PyLong_AsLong(values[3]);
-        if (threads == -1 && PyErr_Occurred()) {
-            overflow_to_value_error("threads");
-            goto done;
-        }
-        if (threads < 1 || threads > 64) {
-            PyErr_SetString(PyExc_ValueError, "threads must be between 1 and 64, or None");
-            goto done;
-        }
-    }
+    if (values[3] && values[3] != Py_None && parse_bounded_int(values[3], "threads", 1, 64, &threads) < 0)
+        goto done;
     codat_endpoint which = CODAT_EP_CONNECTION_MANAGEMENT;
     if (parse_endpoint(values[1], &which) < 0)
         goto done;
@@ -790,14 +783,11 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
             goto out;
         PyErr_Clear();
     } else {
-        long v = PyLong_Check(limit) && !PyBool_Check(limit) ? PyLong_AsLong(limit) : -2;
+        long v;
+        int bad = parse_bounded_int(limit, "company_concurrency_limit", 1, 1000, &v);
         Py_DECREF(limit);
-        if (v == -1 && PyErr_Occurred())
-            PyErr_Clear();
-        if (v < 1 || v > 1000) {
-            PyErr_SetString(PyExc_ValueError, "company_concurrency_limit must be an int from 1 to 1000");
+        if (bad)
             goto out;
-        }
         cfg.company_limit = (unsigned)v;
     }
 

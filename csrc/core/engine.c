@@ -67,6 +67,17 @@ static void abort_unfinished(codat_engine *e, codat_job **jobs, size_t n)
 
 enum { STARTED, ENDED, WAITS_FOR_SLOT };
 
+/* What a start means for the loop's bookkeeping. */
+static void count_start(int started, const codat_job *job, int *running, size_t *ended, double *next_due)
+{
+    if (started == STARTED)
+        (*running)++;
+    else if (started == ENDED)
+        (*ended)++;
+    else if (*next_due < 0 || job->next_at_ms < *next_due)
+        *next_due = job->next_at_ms;
+}
+
 /* Starts one attempt; a job that cannot even start (out of memory) is finished on the spot, and one whose
  * company is at its limit is left JOB_WAITING, due again shortly. */
 static int start_or_fail(codat_engine *e, codat_job *job)
@@ -143,13 +154,7 @@ codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int 
                         next_due = job->next_at_ms;
                     continue;
                 }
-                int started = start_or_fail(e, job);
-                if (started == STARTED)
-                    running++;
-                else if (started == ENDED)
-                    ended_now++;
-                else if (next_due < 0 || job->next_at_ms < next_due)
-                    next_due = job->next_at_ms;
+                count_start(start_or_fail(e, job), job, &running, &ended_now, &next_due);
             }
             while (!exhausted && running < concurrency) {
                 size_t i = atomic_fetch_add(&b->next_claim, 1);
@@ -160,13 +165,7 @@ codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int 
                 codat_job *job = b->jobs[i];
                 mine[claimed++] = job; /* a no-op when mine is b->jobs: then only this thread claims */
                 job->start_ms = now;
-                int started = start_or_fail(e, job);
-                if (started == STARTED)
-                    running++;
-                else if (started == ENDED)
-                    ended_now++;
-                else if (next_due < 0 || job->next_at_ms < next_due)
-                    next_due = job->next_at_ms;
+                count_start(start_or_fail(e, job), job, &running, &ended_now, &next_due);
             }
         } else {
             next_due = e->paused_until_ms;
