@@ -1003,7 +1003,41 @@ class _Plan(NamedTuple):
     keep_alive: bool
 
 
-class _Connection(asyncio.Protocol):
+class _Closing:
+    """Counting a new connection in, and closing it politely or with a TCP reset; shared by the HTTP/1.1
+    and HTTP/2 servers."""
+
+    closed: bool
+    transport: Any
+    srv: "StandInServer"
+    conn_id: int
+
+    def _register(self, transport: Any) -> None:
+        self.transport = transport
+        srv = self.srv
+        srv._conns.add(self)
+        with srv._lock:
+            srv._connections_opened += 1
+            srv._connection_ids += 1
+            self.conn_id = srv._connection_ids
+
+    def _close(self) -> None:
+        self.closed = True
+        self.transport.close()
+
+    def _abort(self, rst: bool = False) -> None:
+        self.closed = True
+        if rst:  # SO_LINGER 0: close() sends RST instead of FIN
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+        self.transport.abort()
+
+
+class _Connection(_Closing, asyncio.Protocol):
     """One client connection.  Quick answers are written straight from
     data_received; delayed, dripped and silent ones run as a task, and the
     connection reads no further requests until that task is done."""
@@ -1025,14 +1059,8 @@ class _Connection(asyncio.Protocol):
     # -- asyncio callbacks
 
     def connection_made(self, transport: Any) -> None:
-        self.transport = transport
+        self._register(transport)
         self.tls = transport.get_extra_info("sslcontext") is not None
-        srv = self.srv
-        srv._conns.add(self)
-        with srv._lock:
-            srv._connections_opened += 1
-            srv._connection_ids += 1
-            self.conn_id = srv._connection_ids
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self.closed = True
@@ -1246,20 +1274,6 @@ class _Connection(asyncio.Protocol):
             self.transport.resume_reading()
         self._process()
 
-    def _close(self) -> None:
-        self.closed = True
-        self.transport.close()
-
-    def _abort(self, rst: bool = False) -> None:
-        self.closed = True
-        if rst:
-            sock = self.transport.get_extra_info("socket")
-            if sock is not None:
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                except OSError:
-                    pass
-        self.transport.abort()
 
 
 class _AlpnDispatch(asyncio.Protocol):
@@ -1298,7 +1312,7 @@ class _H2Stream:
         self.too_big = False
 
 
-class _H2Connection(asyncio.Protocol):
+class _H2Connection(_Closing, asyncio.Protocol):
     """One HTTP/2 client connection (built on the ``h2`` package).  Each stream is one request;
     quick answers are sent from data_received, delayed ones from a task per stream."""
 
@@ -1330,13 +1344,7 @@ class _H2Connection(asyncio.Protocol):
     # -- asyncio callbacks
 
     def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-        srv = self.srv
-        srv._conns.add(self)
-        with srv._lock:
-            srv._connections_opened += 1
-            srv._connection_ids += 1
-            self.conn_id = srv._connection_ids
+        self._register(transport)
         self.h2.initiate_connection()
         self._flush()
 
@@ -1545,20 +1553,6 @@ class _H2Connection(asyncio.Protocol):
         if data and not self.closed:
             self.transport.write(data)
 
-    def _close(self) -> None:
-        self.closed = True
-        self.transport.close()
-
-    def _abort(self, rst: bool = False) -> None:
-        self.closed = True
-        if rst:
-            sock = self.transport.get_extra_info("socket")
-            if sock is not None:
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                except OSError:
-                    pass
-        self.transport.abort()
 
 
 def _parse_head(head: bytes) -> tuple:
