@@ -1,7 +1,7 @@
 """Batch benchmark: thousands of tokens in one call, against nginx on loopback.
 
-    python bench/batch_bench.py [--sizes 1000,10000] [--concurrency 16] [--rounds 5] [--wrk-seconds 3]
-                                [--json PATH]
+    python bench/batch_bench.py [--sizes 1000,10000] [--concurrency 16] [--rounds 7] [--wrk-seconds 3]
+                                [--out PREFIX]
 
 Contenders, each measured in a fresh subprocess (so imports, pools and allocator state are its own),
 all at the same number of connections (--concurrency, default 16):
@@ -21,7 +21,8 @@ timed part each contender makes max(2 x concurrency, 512) calls the same way, so
 (all of its threads' connections) are open. Rates are medians over rounds; "ours / wrk" is the median
 of the per-round ratios (both from the same moment, so the drift of a shared machine cancels out), and
 "ours / SDK" likewise. Contenders take turns inside each round, in an order rotated each round. Prints
-a Markdown table on stdout (progress on stderr). Targets: ours >= 50 % of wrk's rate, >= 10 x the SDK.
+a Markdown table on stdout (progress on stderr) and writes it to PREFIX.md, with every figure and the raw
+per-round results in PREFIX.json (default PREFIX: bench/batch_results; --out "" writes nothing). Targets: ours >= 50 % of wrk's rate, >= 10 x the SDK.
 
 Needs nginx with the echo module (bench/server.py starts it), wrk (apt-get install -y wrk) and, for the
 SDK row, codat-platform in this interpreter (pip install codat-platform); rows that cannot run say so.
@@ -290,10 +291,13 @@ def parent_main(a):
     if notes:
         lines += ["", "Not measured:"] + notes
     print("\n".join(lines))
-    if a.json:
-        with open(a.json, "w") as f:
+    if a.out:
+        with open(a.out + ".md", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(a.out + ".json", "w") as f:
             json.dump({"concurrency": conc, "rounds": a.rounds, "table": table,
                        "raw": {str(n): results[n] for n in sizes}}, f, indent=1)
+        log(f"[batch] wrote {a.out}.md and {a.out}.json")
     return 0
 
 
@@ -301,10 +305,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1000,10000", help="comma list of batch sizes")
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--wrk-seconds", type=int, default=3)
     p.add_argument("--timeout", type=int, default=300, help="per measurement, seconds")
-    p.add_argument("--json", default="", help="also write the figures here")
+    p.add_argument("--out", default=os.path.join(HERE, "batch_results"),
+                   help="write PREFIX.md and PREFIX.json ('' for neither)")
     # internal: one measurement in this subprocess
     p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
