@@ -2,7 +2,8 @@
 
 libcurl and cJSON are found with pkg-config. Switches (environment variables):
   CODAT_WERROR=1     -Werror on top of -Wall -Wextra (CI sets it)
-  CODAT_SANITIZE=1   -fsanitize=address,undefined (run with LD_PRELOAD of libasan; see README)
+  CODAT_SANITIZE=1   -fsanitize=address,undefined (run with LD_PRELOAD of libasan; see scripts/sanitize.sh)
+  CODAT_SANITIZE=thread  -fsanitize=thread (run with LD_PRELOAD of libtsan; see scripts/tsan.sh)
   CODAT_DEBUG=1      -O0 -g and assertions on
 """
 import os
@@ -47,7 +48,11 @@ if flag("CODAT_DEBUG") or flag("CODAT_SANITIZE"):
     extra_compile += ["-O0", "-g3", "-UNDEBUG"]
 else:
     extra_compile += ["-O2"]
-if flag("CODAT_SANITIZE"):
+if os.environ.get("CODAT_SANITIZE") == "thread":
+    san = ["-fsanitize=thread", "-fno-omit-frame-pointer"]
+    extra_compile += san
+    extra_link += san
+elif flag("CODAT_SANITIZE"):
     san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
     extra_compile += san
     extra_link += san

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: the C unit tests (plain, under valgrind, and with
 # ASan/UBSan), then the Python suite against the stand-in server on 127.0.0.1, then the Python suite
-# again against an ASan/UBSan build of the extension and a short fuzz run (scripts/sanitize.sh).
+# again against an ASan/UBSan build of the extension and a short fuzz run (scripts/sanitize.sh), and the
+# tests that run threads against a ThreadSanitizer build (scripts/tsan.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,4 +17,5 @@ if [ "${CODAT_SKIP_SANITIZE:-0}" = 1 ]; then
   echo "skipped (CODAT_SKIP_SANITIZE=1)"
 else
   bash scripts/sanitize.sh 20
+  bash scripts/tsan.sh
 fi
