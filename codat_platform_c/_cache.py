@@ -215,6 +215,15 @@ class TokenCache:
     def clear(self):
         self.invalidate(None)
 
+    def _lead_failed(self, key, flight, exc):
+        """The leader's request raised exc. An API or transport error is the answer for every waiter too;
+        a caller error (TypeError/ValueError: a waiter's own call may be fine), Ctrl-C or a cancelled task
+        is not, and the waiters go round again, one of them leading."""
+        if isinstance(exc, Exception) and not isinstance(exc, (TypeError, ValueError)):
+            self._finish(key, flight, _FAILED, error=exc)
+        else:
+            self._finish(key, flight, _ABANDONED)
+
     # -- one token, synchronously
 
     def get(self, method, endpoint, company_id, options):
@@ -231,14 +240,8 @@ class TokenCache:
                 sent_at = _monotonic()
                 try:
                     value = method(client, company_id, **options)
-                except (TypeError, ValueError):
-                    self._finish(key, flight, _ABANDONED)  # a caller error: the waiters ask themselves
-                    raise
-                except Exception as exc:
-                    self._finish(key, flight, _FAILED, error=exc)
-                    raise
-                except BaseException:
-                    self._finish(key, flight, _ABANDONED)  # Ctrl-C: not an answer
+                except BaseException as exc:
+                    self._lead_failed(key, flight, exc)
                     raise
                 self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                 return dict(value)
@@ -268,14 +271,8 @@ class TokenCache:
                 sent_at = _monotonic()
                 try:
                     value = await client._fetch_async(endpoint, company_id, options)
-                except (TypeError, ValueError):
-                    self._finish(key, flight, _ABANDONED)
-                    raise
-                except Exception as exc:
-                    self._finish(key, flight, _FAILED, error=exc)
-                    raise
-                except BaseException:
-                    self._finish(key, flight, _ABANDONED)  # cancelled: a waiter takes over
+                except BaseException as exc:
+                    self._lead_failed(key, flight, exc)
                     raise
                 self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                 return dict(value)

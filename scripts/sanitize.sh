@@ -46,31 +46,14 @@ DESELECT=(
   "tests/test_packaging.py"  # builds and tests its own uninstrumented copy in a fresh venv: ASan adds only time
 )
 
-libasan=$(gcc -print-file-name=libasan.so)
-if [ ! -e "$libasan" ] || [ "$libasan" = "libasan.so" ]; then
-  echo "sanitize.sh: gcc's libasan.so not found (apt-get install gcc)" >&2
-  exit 2
-fi
+# shellcheck source=scripts/instrumented.sh
+. scripts/instrumented.sh
+libasan=$(sanitizer_runtime sanitize.sh libasan.so) || exit 2
 
 echo "== sanitize: building the extension with CODAT_SANITIZE=1 into build/asan"
-rm -rf "$LIB" "$LOGS"
-mkdir -p "$LIB/codat_platform_c" "$LOGS"
-# the package's files (Python, stubs, py.typed; never its in-place .so), then the instrumented extension beside them
-(cd codat_platform_c && find . -type f ! -name '*.so' ! -path '*__pycache__*' | while read -r f; do
-  mkdir -p "$LIB/codat_platform_c/$(dirname "$f")" && cp "$f" "$LIB/codat_platform_c/$f"; done)
-if ! CODAT_SANITIZE=1 CODAT_WERROR=1 "$PY" setup.py -q build_ext -b "$LIB" -t "$OUT/tmp" >"$OUT/build.log" 2>&1; then
-  cat "$OUT/build.log"
-  echo "sanitize.sh: build failed" >&2
-  exit 1
-fi
-so=$(ls "$LIB"/codat_platform_c/_core*.so)
-if ! ldd "$so" | grep libasan >/dev/null; then
-  echo "sanitize.sh: $so is not linked against libasan" >&2
-  exit 1
-fi
-
-export PYTHONPATH="$LIB${PYTHONPATH:+:$PYTHONPATH}"
-export PYTHONSAFEPATH=1
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+build_instrumented sanitize.sh 1 "$OUT" "$libasan"
 export PYTHONMALLOC=malloc
 export CODAT_SANITIZED=1
 export CODAT_LOAD_CALLS=${CODAT_LOAD_CALLS:-2000}
@@ -80,11 +63,7 @@ export ASAN_OPTIONS="detect_leaks=1:log_path=$LOGS/asan:exitcode=0:abort_on_erro
 export LSAN_OPTIONS="exitcode=0:max_leaks=0:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$LOGS/ubsan"
 
-where=$(LD_PRELOAD="$libasan" "$PY" -c 'import codat_platform_c._core as m; print(m.__file__)' 2>&1)
-case "$where" in
-  "$LIB"/*) echo "== sanitize: importing $where" ;;
-  *) echo "sanitize.sh: the instrumented build is not the one imported: $where" >&2; exit 1 ;;
-esac
+check_instrumented_import sanitize "$libasan" "$LIB"
 rm -f "$LOGS"/*
 
 deselect_args=()

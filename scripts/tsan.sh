@@ -23,32 +23,17 @@ if [ ${#TESTS[@]} -eq 0 ]; then
          tests/test_http2.py tests/test_cache.py)
 fi
 
-libtsan=$(gcc -print-file-name=libtsan.so)
-if [ ! -e "$libtsan" ] || [ "$libtsan" = "libtsan.so" ]; then
-  echo "tsan.sh: gcc's libtsan.so not found (apt-get install gcc)" >&2
-  exit 2
-fi
+# shellcheck source=scripts/instrumented.sh
+. scripts/instrumented.sh
+libtsan=$(sanitizer_runtime tsan.sh libtsan.so) || exit 2
 
 echo "== tsan: building the extension with CODAT_SANITIZE=thread into build/tsan"
-rm -rf "$LIB" "$LOGS"
-mkdir -p "$LIB/codat_platform_c" "$LOGS"
-(cd codat_platform_c && find . -type f ! -name '*.so' ! -path '*__pycache__*' | while read -r f; do
-  mkdir -p "$LIB/codat_platform_c/$(dirname "$f")" && cp "$f" "$LIB/codat_platform_c/$f"; done)
-if ! CODAT_SANITIZE=thread CODAT_WERROR=1 "$PY" setup.py -q build_ext -b "$LIB" -t "$OUT/tmp" >"$OUT/build.log" 2>&1; then
-  cat "$OUT/build.log"
-  echo "tsan.sh: build failed" >&2
-  exit 1
-fi
-
-export PYTHONPATH="$LIB${PYTHONPATH:+:$PYTHONPATH}"
-export PYTHONSAFEPATH=1
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+build_instrumented tsan.sh thread "$OUT" "$libtsan"
 export CODAT_SANITIZED=1
 export TSAN_OPTIONS="log_path=$LOGS/tsan:suppressions=$ROOT/scripts/tsan.supp:report_signal_unsafe=0:halt_on_error=0"
-where=$(LD_PRELOAD="$libtsan" "$PY" -c 'import codat_platform_c._core as m; print(m.__file__)' 2>&1)
-case "$where" in
-  "$LIB"/*) echo "== tsan: importing $where" ;;
-  *) echo "tsan.sh: the instrumented build is not the one imported: $where" >&2; exit 1 ;;
-esac
+check_instrumented_import tsan "$libtsan" "$LIB"
 
 echo "== tsan: pytest ${TESTS[*]}"
 start=$(date +%s)

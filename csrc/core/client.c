@@ -244,6 +244,24 @@ static char *env_proxy(const char *scheme)
     return strdup(v);
 }
 
+/* Appends "name: value" to the client's base headers. Returns 0, or -1 when out of memory. */
+static int add_base_header(codat_client *c, const char *name, const char *value)
+{
+    size_t n = strlen(name) + 2 + strlen(value) + 1;
+    char *line = malloc(n);
+    if (!line)
+        return -1;
+    snprintf(line, n, "%s: %s", name, value);
+    struct curl_slist *h = curl_slist_append(c->base_headers, line);
+    /* the Authorization line holds the secret: wipe our copy (curl_slist_append made its own) */
+    memset(line, 0, n);
+    free(line);
+    if (!h)
+        return -1;
+    c->base_headers = h;
+    return 0;
+}
+
 codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen)
 {
     if (codat_global_init() != 0) {
@@ -273,39 +291,16 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
     c->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : CODAT_DEFAULT_MAX_BODY;
     c->retry = cfg->retry;
     c->rate_limit.limit = c->rate_limit.remaining = -1;
-    int ok = c->server_url && c->user_agent && c->proxy_http && c->proxy_https && c->no_proxy && (!cfg->auth_header || c->auth_header) &&
-             (!cfg->ca_bundle || c->ca_bundle) && share_setup(c) == 0;
-    if (ok && cfg->auth_header) {
-        size_t n = strlen("Authorization: ") + strlen(cfg->auth_header) + 1;
-        char *line = malloc(n);
-        if (line) {
-            snprintf(line, n, "Authorization: %s", cfg->auth_header);
-            c->base_headers = curl_slist_append(c->base_headers, line);
-            /* the line holds the secret: wipe our copy (curl_slist_append made its own) */
-            memset(line, 0, n);
-            free(line);
-        }
-        ok = c->base_headers != NULL;
-    }
-    if (ok) {
-        struct curl_slist *h = curl_slist_append(c->base_headers, "Accept: application/json");
-        ok = h != NULL;
-        if (h)
-            c->base_headers = h;
-    }
-    if (ok) {
-        size_t n = strlen("User-Agent: ") + strlen(c->user_agent) + 1;
-        char *line = malloc(n);
-        struct curl_slist *h = NULL;
-        if (line) {
-            snprintf(line, n, "User-Agent: %s", c->user_agent);
-            h = curl_slist_append(c->base_headers, line);
-            free(line);
-        }
-        ok = h != NULL;
-        if (h)
-            c->base_headers = h;
-    }
+    int ok = c->server_url && c->user_agent && c->proxy_http && c->proxy_https && c->no_proxy &&
+             (!cfg->auth_header || c->auth_header) && (!cfg->ca_bundle || c->ca_bundle) && share_setup(c) == 0;
+    /* Every request's headers. The User-Agent goes here rather than in CURLOPT_USERAGENT, which libcurl
+     * formats anew for each request. */
+    if (ok && cfg->auth_header)
+        ok = add_base_header(c, "Authorization", cfg->auth_header) == 0;
+    if (ok)
+        ok = add_base_header(c, "Accept", "application/json") == 0;
+    if (ok)
+        ok = add_base_header(c, "User-Agent", c->user_agent) == 0;
     if (!ok) {
         set_err(err, errlen, "out of memory");
         codat_client_free(c);
@@ -546,7 +541,7 @@ codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char
     if (leader_mine != ptrs)
         free(leader_mine);
     /* Jobs no thread claimed (the batch was cancelled, or could not run) end here. */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc != CODAT_OK && i < n; i++)
         if (jobs[i].state != JOB_DONE)
             job_abort(e, &jobs[i], rc == CODAT_NO_MEMORY ? CODAT_NO_MEMORY : CODAT_CANCELLED,
                       rc == CODAT_NO_MEMORY ? "out of memory" : "cancelled");

@@ -171,21 +171,19 @@ codat_outcome engine_run(codat_engine *e, codat_batch *b, codat_job **mine, int 
             next_due = e->paused_until_ms;
         }
 
+        int ended = 0;
         if (running > 0) {
             int still = 0;
             curl_multi_perform(e->multi, &still);
-            int ended = drain_finished(e, &ended_now);
+            ended = drain_finished(e, &ended_now);
             running = still;
-            if (ended_now) {
-                finished += ended_now;
-                atomic_fetch_add(&b->done, ended_now);
-            }
-            if (ended > 0 && !(exhausted && finished == claimed))
-                continue; /* slots opened, or retries were scheduled: plan again before waiting */
-        } else if (ended_now) {
+        }
+        if (ended_now) {
             finished += ended_now;
             atomic_fetch_add(&b->done, ended_now);
         }
+        if (ended > 0 && !(exhausted && finished == claimed))
+            continue; /* slots opened, or retries were scheduled: plan again before waiting */
         /* This thread's share is done once nothing is left to claim and all it claimed has ended. A
          * helper then returns; the leader waits for the helpers' jobs too, still running the hooks. */
         if (exhausted && finished == claimed && (!leader || atomic_load(&b->done) == b->n))

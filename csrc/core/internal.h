@@ -38,8 +38,7 @@ struct codat_job {
     /* The request. */
     char *url;
     struct curl_slist *headers;   /* owned; NULL means the client's base headers */
-    const char *proxy;            /* the client's proxy for this URL's scheme; "" for none */
-    int https;                    /* the URL is https:// */
+    int https;                    /* the URL is https://: picks the client's proxy, and PIPEWAIT */
     uint64_t company_key;         /* codat_company_key(company id): its slot in the client's table */
     int holds_slot;               /* this attempt counts toward the company's limit */
     int waited_for_slot;          /* logged once */

@@ -127,7 +127,6 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
         job->log_level = opts->log_level;
     }
     job->https = strncasecmp(server, "https:", 6) == 0;
-    job->proxy = job->https ? c->proxy_https : c->proxy_http;
     job->company_key = codat_company_key(company_id);
     job->url = codat_build_url(server, which, company_id);
     if (!job->url)
@@ -263,7 +262,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     job->errbuf[0] = '\0';
     curl_easy_setopt(easy, CURLOPT_URL, job->url);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers ? job->headers : e->client->base_headers);
-    curl_easy_setopt(easy, CURLOPT_PROXY, job->proxy);
+    curl_easy_setopt(easy, CURLOPT_PROXY, job->https ? e->client->proxy_https : e->client->proxy_http);
     /* Over HTTPS the server may offer HTTP/2 (ALPN): transfers that start together then wait for the first
      * connection's handshake and share it as streams, instead of each opening its own connection. Never
      * over plain http://, which is HTTP/1.1 here: libcurl would hold every new transfer to a host until the

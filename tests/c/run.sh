@@ -100,6 +100,18 @@ build() { # build OUT CC FLAGS TEST LOG
     $cc $flags -o "$out" "$HERE/$t.c" $(sources_for "$t") $LIBS >"$log" 2>&1
 }
 
+# build_or_count PASS CC FLAGS TEST: builds $BUILD/PASS/TEST; a failure shows its log and counts as one
+# failure of that pass (nonzero return).
+build_or_count() {
+    local bin="$BUILD/$1/$4" log="$BUILD/$1/$4.build.log"
+    build "$bin" "$2" "$3" "$4" "$log" && return 0
+    cat "$log"
+    rm -f "$bin"
+    total_fail=$((total_fail + 1))
+    note "$1" "$4" "BUILD FAILED"
+    return 1
+}
+
 show() { if [ "$quiet" -eq 0 ] || [ "$2" -ne 0 ]; then cat "$1"; fi; }
 
 mkdir -p "$BUILD/plain" "$BUILD/sanitize" "$BUILD/valgrind"
@@ -108,13 +120,7 @@ mkdir -p "$BUILD/plain" "$BUILD/sanitize" "$BUILD/valgrind"
 echo "== plain build ($CC) =="
 for t in $TESTS; do
     bin="$BUILD/plain/$t"
-    if ! build "$bin" "$CC" "$BASE_CFLAGS -O0" "$t" "$BUILD/plain/$t.build.log"; then
-        cat "$BUILD/plain/$t.build.log"
-        rm -f "$bin"
-        total_fail=$((total_fail + 1))
-        note plain "$t" "BUILD FAILED"
-        continue
-    fi
+    build_or_count plain "$CC" "$BASE_CFLAGS -O0" "$t" || continue
     echo "-- $t"
     "$bin" >"$BUILD/plain/$t.log" 2>&1
     rc=$?
@@ -159,13 +165,7 @@ if [ "$use_sanitize" != 0 ]; then
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}"
     for t in $TESTS; do
         bin="$BUILD/sanitize/$t"
-        if ! build "$bin" "$SAN_CC" "$BASE_CFLAGS $SAN_FLAGS" "$t" "$BUILD/sanitize/$t.build.log"; then
-            cat "$BUILD/sanitize/$t.build.log"
-            rm -f "$bin"
-            total_fail=$((total_fail + 1))
-            note sanitize "$t" "BUILD FAILED"
-            continue
-        fi
+        build_or_count sanitize "$SAN_CC" "$BASE_CFLAGS $SAN_FLAGS" "$t" || continue
         echo "-- $t (asan+ubsan)"
         "$bin" >"$BUILD/sanitize/$t.log" 2>&1
         rc=$?
