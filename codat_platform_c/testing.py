@@ -33,6 +33,14 @@ Endpoints
     (its replacement) -> 200
     ``{"accessToken": "tok-...", "expiresIn": 86400, "tokenType": "Bearer"}``
 
+A few other read-only endpoints answer as Codat's OpenAPI spec describes them, so that an
+application that uses more of the SDK than the tokens can be tried too (see ``companies``):
+
+``GET /companies`` (``page``, ``pageSize``) -> 200 a page of Companies
+``GET /companies/{companyId}`` -> 200 a Company, 404 for an unknown id
+``GET /companies/{companyId}/connections`` (``page``, ``pageSize``) -> 200 a page of Connections
+``GET /profile`` -> 200 the Profile
+
 ``companyId`` is one percent-encoded path segment.  The server decodes it
 with ``urllib.parse.unquote`` (``a%2Fb`` -> ``a/b``); records keep both the
 raw request target and the decoded company id.  Each default success gets a
@@ -79,7 +87,7 @@ Checks are made in this order:
 2. With ``enforce_rate_limit=True`` and the counter at 0, the request gets
    429.
 3. Any method other than GET gets 405.
-4. Any unknown path gets 404.
+4. Any unknown path gets 404; the other read-only endpoints answer here.
 5. The scripted replies and magic company ids below.
 6. The default success.
 
@@ -351,6 +359,23 @@ _ERROR_TEXT = {
 }
 
 
+DEMO_COMPANIES = {"8a210b68-6988-11ed-a1eb-0242ac120002": "Toft stores",
+                  "0498e921-9b53-4396-a412-4f2f5983b0a2": "Penhaligon's"}
+_PROFILE = {"name": "Stand-in client", "logoUrl": "https://client.codat.io/logo.png",
+            "iconUrl": "https://client.codat.io/icon.ico", "redirectUrl": "https://example.com/{companyId}",
+            "whiteListUrls": ["https://example.com"], "confirmCompanyName": True}
+
+
+def _connection(company_id: str) -> Dict[str, Any]:
+    """The one sandbox connection every stand-in company has."""
+    return {"id": f"{company_id}-sandbox", "integrationId": "a9e28ef4-2a41-4a49-8c2c-6b5e2b5a0f7b",
+            "integrationKey": "gbol", "sourceId": "a9e28ef4-2a41-4a49-8c2c-6b5e2b5a0f7b",
+            "sourceType": "Accounting", "platformName": "Sandbox",
+            "linkUrl": f"https://link-api.codat.io/companies/{company_id}/connections/{company_id}-sandbox/start",
+            "status": "Linked", "lastSync": "2024-05-01T12:00:00Z", "created": "2024-01-01T09:00:00Z",
+            "dataConnectionErrors": [], "connectionInfo": None}
+
+
 @dataclasses.dataclass(frozen=True)
 class Reply:
     """One scripted answer.  See the module docstring for what each field does."""
@@ -590,6 +615,7 @@ class StandInServer:
         self._remaining = self.rate_limit
         self._day = -1
         self._reset_value = ""
+        self.companies: Dict[str, str] = dict(DEMO_COMPANIES)
 
         self._thread: Optional[threading.Thread] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -878,6 +904,57 @@ class StandInServer:
                 company_id = urllib.parse.unquote(segs[2])
         return path, query, endpoint, company_id
 
+    # ------------------------------------------------------------ other Platform API endpoints
+    # Read-only answers shaped as Codat's OpenAPI spec (and the official SDK's models) describe them.
+    # ``companies`` (id -> name, two demo companies to start with) is the data they serve; each company
+    # has one linked sandbox connection. A ``status-NNN`` company id answers NNN with an ErrorMessage.
+    # Scripted replies and the other magic ids apply to the token endpoints only.
+
+    def _platform_answer(self, target: str) -> Tuple[int, bytes]:
+        raw, _, query = target.partition("?")
+        segs = [urllib.parse.unquote(seg) for seg in raw.split("/")[1:]]
+        if segs == ["profile"]:
+            return 200, _json.dumps(_PROFILE).encode()
+        if not segs or segs[0] != "companies" or len(segs) > 3 or "" in segs:
+            return 404, self._error_body(404)
+        params = urllib.parse.parse_qs(query)
+        if len(segs) == 1:
+            return self._page("/companies", params, [self._company(cid) for cid in list(self.companies)])
+        company_id = segs[1]
+        magic = _MAGIC_STATUS.match(company_id)
+        if magic and int(magic.group(1)) >= 400:
+            return int(magic.group(1)), self._error_body(int(magic.group(1)))
+        if company_id not in self.companies:
+            return 404, self._error_body(404, f"Could not find company with ID '{company_id}'.")
+        if len(segs) == 2:
+            return 200, _json.dumps(self._company(company_id)).encode()
+        if segs[2] == "connections":
+            return self._page(f"/companies/{company_id}/connections", params, [_connection(company_id)])
+        return 404, self._error_body(404)
+
+    def _company(self, company_id: str) -> Dict[str, Any]:
+        return {"id": company_id, "name": self.companies.get(company_id, company_id),
+                "description": "A stand-in company", "redirect": f"https://link.codat.io/company/{company_id}",
+                "lastSync": "2024-05-01T12:00:00Z", "created": "2024-01-01T09:00:00Z",
+                "createdByUserName": "stand-in", "products": ["spend-insights"], "tags": {},
+                "dataConnections": [_connection(company_id)]}
+
+    def _page(self, path: str, params: Dict[str, List[str]], items: List[Any]) -> Tuple[int, bytes]:
+        try:
+            page = int(params.get("page", ["1"])[-1])
+            size = int(params.get("pageSize", ["100"])[-1])
+        except ValueError:
+            page = size = 0
+        if page < 1 or not 1 <= size <= 5000:
+            return 400, self._error_body(400, "page must be 1 or more and pageSize between 1 and 5000.")
+        links = {"self": {"href": path}, "current": {"href": f"{path}?page={page}&pageSize={size}"}}
+        if page * size < len(items):
+            links["next"] = {"href": f"{path}?page={page + 1}&pageSize={size}"}
+        if page > 1:
+            links["previous"] = {"href": f"{path}?page={page - 1}&pageSize={size}"}
+        return 200, _json.dumps({"results": items[(page - 1) * size:page * size], "pageNumber": page,
+                                 "pageSize": size, "totalResults": len(items), "_links": links}).encode()
+
     def _choose_reply(self, company_id: str) -> Reply:
         with self._lock:
             queue = self._scripts.get(company_id)
@@ -930,7 +1007,7 @@ class StandInServer:
             status, payload = 405, self._error_body(405)
             extra.append(("Allow", "GET"))
         elif endpoint is None:
-            status, payload = 404, self._error_body(404)
+            status, payload = self._platform_answer(target)
         else:
             reply = self._choose_reply(company_id)
             status = reply.status
