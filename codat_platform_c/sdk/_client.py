@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, Optional, Union
 
 import codat_platform_c as _codat
 
+from . import _delegate
 from .models import errors, operations, shared
 from .types import UNSET, OptionalNullable
 from .utils import RetryConfig, to_core_retries
@@ -20,10 +21,6 @@ DEFAULT_TIMEOUT_MS = 5000  # the SDK's default (per attempt here; per socket rea
 _CM = "connection_management"
 _COMPANY = "company"
 _DEPRECATED = "GET /companies/{companyId}/connectionManagement/accessToken is deprecated."
-
-_OTHER_GROUPS = frozenset({
-    "cors", "connections", "webhooks", "integrations", "refresh_data", "settings", "push_data", "read_data",
-    "supplemental_data", "custom_data_type"})
 
 SecuritySource = Union[shared.Security, Mapping[str, str], Callable[[], Any], None]
 
@@ -141,6 +138,8 @@ class CodatPlatform:
         self._server_url = server_url or SERVERS[0]
         self._timeout_ms = timeout_ms if timeout_ms is not None else DEFAULT_TIMEOUT_MS
         self._retry_config = retry_config
+        # For the inner official SDK that serves the other operations (_delegate), made on first use.
+        self._delegate_config = dict(server_idx=server_idx, url_params=url_params, debug_logger=debug_logger)
         self._client_kwargs: Dict[str, Any] = dict(
             server_url=self._server_url, timeout_ms=self._timeout_ms, retries=to_core_retries(retry_config),
             verify=verify)
@@ -151,10 +150,8 @@ class CodatPlatform:
         self.connection_management = ConnectionManagement(self)
 
     def __getattr__(self, name: str) -> Any:
-        if name in _OTHER_GROUPS:
-            raise AttributeError(f"codat_platform_c.sdk.CodatPlatform covers only the access-token operations; "
-                                 f"'{name}' needs the official codat_platform SDK")
-        raise AttributeError(f"'CodatPlatform' object has no attribute '{name}'")
+        # Anything the facade lacks (cp.connections, cp.settings, ...) is the official SDK's (_delegate).
+        return _delegate.sdk_attribute(self, name)
 
     def __repr__(self) -> str:
         return f"<codat_platform_c.sdk.CodatPlatform server_url={self._server_url!r}>"
@@ -173,6 +170,7 @@ class CodatPlatform:
     def close(self) -> None:
         """Free the pooled connections (a later call opens new ones)."""
         self._client.close()
+        _delegate.close(self)
 
     def __enter__(self) -> "CodatPlatform":
         return self
@@ -246,8 +244,8 @@ class _Group:
         self._sdk = sdk
 
     def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"'{type(self).__name__}' has no '{name}' in codat_platform_c.sdk, which covers only "
-                             "the access-token operations; use the official codat_platform SDK for the rest")
+        # The group's other operations (companies.list, ...) are the official SDK's (_delegate).
+        return _delegate.group_attribute(self, name)
 
 
 class ConnectionManagement(_Group):
