@@ -278,8 +278,9 @@ def facade_error(exc: BaseException) -> Optional[BaseException]:
     else:
         urllib3 = sys.modules.get("urllib3.exceptions")
         if urllib3 is not None and isinstance(exc, urllib3.HTTPError):
-            reason = getattr(exc, "reason", None)
-            timed_out = isinstance(exc, urllib3.TimeoutError) or isinstance(reason, urllib3.TimeoutError)
+            # urllib3's NewConnectionError (refused, unreachable) subclasses its TimeoutError: not a timeout
+            timed_out = any(isinstance(e, urllib3.TimeoutError) and not isinstance(e, urllib3.NewConnectionError)
+                            for e in (exc, getattr(exc, "reason", None)))
             new = (_codat.Timeout if timed_out else _codat.TransportError)(str(exc))
             new.__cause__ = exc
     return new
