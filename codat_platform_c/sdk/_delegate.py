@@ -21,8 +21,6 @@ working after the import swap.
 from __future__ import annotations
 
 import _thread
-import functools
-import importlib
 import sys
 from typing import Any, Callable, Dict, Optional
 
@@ -45,7 +43,8 @@ _creation_lock = _thread.allocate_lock()
 def _official_module(what: str) -> Any:
     """``codat_platform``, imported now if it was not; AttributeError naming the install command if missing."""
     try:
-        return importlib.import_module("codat_platform")
+        import codat_platform
+        return codat_platform
     except ImportError as exc:
         raise AttributeError(f"{what} is not implemented by codat_platform_c.sdk, which covers the access-token "
                              f"operations; the rest is served by the official SDK when it is installed "
@@ -222,6 +221,7 @@ def _facade_kwargs(kwargs: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _with_facade_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    import functools
     import inspect
     if inspect.iscoroutinefunction(method):
         @functools.wraps(method)
@@ -316,7 +316,8 @@ def _serve_missing_names(module: Any, official_name: str) -> None:
         if name.startswith("__"):
             raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
         try:
-            official = importlib.import_module(official_name)
+            __import__(official_name)
+            official = sys.modules[official_name]
         except ImportError:
             raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}; the official SDK's models "
                                  f"are served here when it is installed ({INSTALL_HINT})") from None
