@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -76,6 +77,8 @@ app_path, server_url, auth, swap = sys.argv[1:]
 source = open(app_path).read()
 if swap == "swap":
     source = re.sub(r"^from codat_platform(\W)", r"from codat_platform_c.sdk\1", source, flags=re.M)
+elif swap == "partial":  # only the client swapped: errors, models and utils still the official SDK's
+    source = source.replace("from codat_platform import CodatPlatform", "from codat_platform_c.sdk import CodatPlatform")
 app = types.ModuleType("sdk_app")
 exec(compile(source, app_path, "exec"), app.__dict__)
 loaded = lambda: "codat_platform" in sys.modules
@@ -90,16 +93,16 @@ print(json.dumps({"rows": rows, "after_tokens": after_tokens, "at_end": loaded()
 """
 
 
-def run_app(srv, swap: bool) -> dict:
+def run_app(srv, swap) -> dict:
     srv.reset()
-    out = json.loads(run_python(HARNESS, APP, srv.url, AUTH, "swap" if swap else "as-is"))
+    out = json.loads(run_python(HARNESS, APP, srv.url, AUTH, swap or "as-is"))
     out["requests"] = sorted((r.method, r.raw_path, r.headers.get("authorization")) for r in srv.requests)
     return out
 
 
 def test_application_runs_unchanged_after_the_import_swap(srv):
     before = run_app(srv, swap=False)
-    after = run_app(srv, swap=True)
+    after = run_app(srv, swap="swap")
     assert after["rows"] == before["rows"]
     assert after["requests"] == before["requests"]  # the same traffic, request for request
     # what the rows hold: tokens, delegated data, and errors of both paths under one except clause
@@ -118,6 +121,29 @@ def test_application_runs_unchanged_after_the_import_swap(srv):
     assert before["sdk"] == ["codat_platform.sdk", "codat_platform.models.errors"]
 
 
+def test_partial_swap_still_catches_every_error(srv):
+    """The trap: CodatPlatform swapped, the official errors (and models, and RetryConfig) kept. Facade errors
+    are then also instances of the official classes, on both paths."""
+    before = run_app(srv, swap=False)
+    partial = run_app(srv, swap="partial")
+    assert partial["rows"] == before["rows"] and partial["requests"] == before["requests"]
+    assert partial["sdk"] == ["codat_platform_c.sdk._client", "codat_platform.models.errors"]
+
+
+def test_errors_are_also_the_official_classes_once_those_are_imported(cp):
+    for company_id, theirs in (("status-404", official_errors.ErrorMessage), ("status-409", official_errors.SDKError)):
+        for call in (cp.companies.get, cp.companies.get_access_token):
+            with pytest.raises(theirs) as info:
+                call(request={"company_id": company_id})
+            e = info.value
+            ours = errors.ErrorMessage if theirs is official_errors.ErrorMessage else errors.SDKError
+            assert isinstance(e, ours) and type(e).__name__ == ours.__name__ and type(e).__module__ == ours.__module__
+            assert e != pickle.loads(pickle.dumps(e)) and hash(e) != hash(pickle.loads(pickle.dumps(e)))
+            copy = pickle.loads(pickle.dumps(e))
+            assert type(copy) is ours and str(copy) == str(e) and copy.status_code == e.status_code
+    assert type(errors.SDKError("made by hand")) is errors.SDKError  # only raised errors are changed
+
+
 def test_token_only_process_never_imports_the_official_sdk(srv):
     code = ("import sys\n"
             "from codat_platform_c.sdk import CodatPlatform, utils\n"
@@ -129,8 +155,8 @@ def test_token_only_process_never_imports_the_official_sdk(srv):
             "cp.connection_management.get_access_token(request={'company_id': 'c'})\n"
             "try:\n"
             "    cp.companies.get_access_token(request={'company_id': 'status-404'})\n"
-            "except errors.ErrorMessage:\n"
-            "    pass\n"
+            "except errors.ErrorMessage as e:\n"
+            "    assert type(e) is errors.ErrorMessage, type(e).__mro__\n"
             "import copy, pickle; copy.copy(errors.SDKError('x')); hasattr(cp, '__wrapped__')\n"
             "cp.close()\n"
             "heavy = [m for m in ('codat_platform', 'pydantic', 'urllib3') if m in sys.modules]\n"
@@ -260,13 +286,18 @@ def official_and_facade(sdk, cp, call):
     return theirs.value, ours.value
 
 
+def facade_class(exc: BaseException) -> type:
+    """The facade class of an error (raised errors are also the official class once that is imported)."""
+    return type(exc).__dict__.get("_facade_class", type(exc))
+
+
 def strip_id(text: str) -> str:
     return text.split('"correlationId"')[0]
 
 
 def test_error_message_has_the_official_fields(sdk, cp):
     theirs, ours = official_and_facade(sdk, cp, lambda p: p.companies.get(request={"company_id": "nope"}))
-    assert type(ours) is errors.ErrorMessage and isinstance(ours, codat.ErrorMessage)
+    assert facade_class(ours) is errors.ErrorMessage and isinstance(ours, codat.ErrorMessage)
     assert ours.status_code == theirs.status_code == 404
     assert strip_id(str(ours)) == strip_id(str(theirs)) and strip_id(ours.body) == strip_id(theirs.body)
     assert ours.message == ours.body and str(ours) == ours.message
@@ -280,7 +311,7 @@ def test_error_message_has_the_official_fields(sdk, cp):
 
 def test_sdk_error_has_the_official_message(sdk, cp):
     theirs, ours = official_and_facade(sdk, cp, lambda p: p.companies.get(request={"company_id": "status-409"}))
-    assert type(ours) is errors.SDKError and isinstance(ours, codat.SDKError)
+    assert facade_class(ours) is errors.SDKError and isinstance(ours, codat.SDKError)
     assert strip_id(str(ours)) == strip_id(str(theirs)) and str(ours).startswith("Conflict: Status 409. Body: {")
     assert ours.status_code == 409 and strip_id(ours.body) == strip_id(theirs.body)
 
@@ -288,7 +319,7 @@ def test_sdk_error_has_the_official_message(sdk, cp):
 def test_response_validation_error(sdk, cp, srv):
     srv.companies["nameless"] = None  # a company whose name is null: not the Company model
     theirs, ours = official_and_facade(sdk, cp, lambda p: p.companies.get(request={"company_id": "nameless"}))
-    assert type(ours) is errors.ResponseValidationError and isinstance(ours, codat.SDKError)
+    assert facade_class(ours) is errors.ResponseValidationError and isinstance(ours, codat.SDKError)
     assert str(ours) == str(theirs) and str(ours).startswith("Response validation failed: ")
     assert ours.status_code == 200 and ours.body == theirs.body and '"name": null' in ours.body
     assert type(ours.cause).__name__ == "ValidationError" and ours.__cause__ is ours.cause
@@ -336,9 +367,9 @@ def test_timeouts_are_timeouts():
 def test_facade_error_is_the_one_mapping():
     assert _delegate.facade_error(ValueError("x")) is None  # anything else goes through as it is
     mapped = _delegate.facade_error(official_errors.NoResponseError("gone"))
-    assert type(mapped) is errors.NoResponseError and str(mapped) == "gone"
+    assert facade_class(mapped) is errors.NoResponseError and str(mapped) == "gone"
     base = _delegate.facade_error(official_errors.CodatPlatformError("odd", body="b", status_code=418))
-    assert type(base) is errors.CodatPlatformError and (str(base), base.body, base.status_code) == ("odd", "b", 418)
+    assert facade_class(base) is errors.CodatPlatformError and (str(base), base.body, base.status_code) == ("odd", "b", 418)
 
 
 # ---------------------------------------------------------------- without the official SDK

@@ -50,7 +50,7 @@ def _translate(exc: BaseException) -> BaseException:
                               headers=headers)
     else:
         new = errors.SDKError(_reason(status), raw_response=exc, body=body, status_code=status, headers=headers)
-    return new
+    return _delegate.bilingual(new)  # also the official class, if the application imported it
 
 
 def _invalid_model(which: str, value: Any, problem: ValueError) -> errors.ResponseValidationError:
@@ -59,7 +59,8 @@ def _invalid_model(which: str, value: Any, problem: ValueError) -> errors.Respon
         body = json.dumps(value)
     except (TypeError, ValueError):
         body = repr(value)
-    return errors.ResponseValidationError("Response validation failed", cause=problem, body=body, status_code=200)
+    return _delegate.bilingual(  # type: ignore[return-value]
+        errors.ResponseValidationError("Response validation failed", cause=problem, body=body, status_code=200))
 
 
 def _to_model(which: str, value: Any) -> Any:

@@ -283,7 +283,47 @@ def facade_error(exc: BaseException) -> Optional[BaseException]:
                             for e in (exc, getattr(exc, "reason", None)))
             new = (_codat.Timeout if timed_out else _codat.TransportError)(str(exc))
             new.__cause__ = exc
-    return new
+    return None if new is None else bilingual(new)
+
+
+_BILINGUAL: Dict[type, type] = {}
+
+
+def bilingual(exc: BaseException) -> BaseException:
+    """Close the partial-swap trap: once the application has imported the official SDK's errors (so it may
+    be catching ``codat_platform.models.errors.ErrorMessage``), a facade error also becomes an instance of the
+    official class of the same name, for both paths. The class is a subclass of both (its name, fields and
+    ``data`` stay the facade's); it pickles as the facade class. Without the official errors imported this
+    is one dict look-up."""
+    official = sys.modules.get("codat_platform.models.errors")
+    cls = type(exc)
+    if (official is None or "_facade_class" in cls.__dict__
+            or not issubclass(cls, (errors.CodatPlatformError, errors.NoResponseError))):
+        return exc
+    dual = _BILINGUAL.get(cls)
+    if dual is None:
+        theirs = getattr(official, cls.__name__, None)
+        if not (isinstance(theirs, type) and issubclass(theirs, BaseException)):
+            return exc
+        dual = _BILINGUAL.setdefault(cls, type(cls.__name__, (cls, theirs), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
+            "_facade_class": cls,
+            # the facade's identity semantics, not the official dataclass's field-wise == and hash
+            "__eq__": object.__eq__, "__ne__": object.__ne__, "__hash__": object.__hash__,
+            "__reduce__": _reduce_as_facade}))
+    exc.__class__ = dual
+    return exc
+
+
+def _reduce_as_facade(exc: Any) -> Any:
+    return _rebuild_as, (type(exc)._facade_class, exc.args, exc.__dict__.copy())
+
+
+def _rebuild_as(cls: type, args: Any, state: Dict[str, Any]) -> BaseException:
+    exc: BaseException = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 def _error_data(exc: Any) -> Any:
