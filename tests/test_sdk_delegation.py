@@ -6,6 +6,7 @@ made on first use; their errors come out as the facade's classes. These tests ne
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import pickle
@@ -26,6 +27,7 @@ import codat_platform_c as codat  # noqa: E402
 from codat_platform_c.sdk import CodatPlatform, utils  # noqa: E402
 from codat_platform_c.sdk import _delegate  # noqa: E402
 from codat_platform_c.sdk.models import errors, operations, shared  # noqa: E402
+from codat_platform_c.sdk.types import UNSET  # noqa: E402
 from codat_platform_c.testing import DEMO_COMPANIES, StandInServer  # noqa: E402
 
 AUTH = "Basic c2VjcmV0LWtleQ=="
@@ -247,6 +249,14 @@ def test_retry_config_and_per_call_retries(srv):
     assert retried > 2 and srv.request_count() == retried + 1
 
 
+def test_either_sdks_unset_keeps_the_client_retry_config(cp, srv):
+    """cp has RetryConfig("none"): an explicit UNSET per call must not fall back to the hour-long default."""
+    for unset in (UNSET, official.types.UNSET):
+        with pytest.raises(errors.ErrorMessage):
+            cp.companies.get(request={"company_id": "status-503"}, retries=unset)
+    assert srv.request_count() == 2
+
+
 def test_official_security_object_works_in_the_facade(srv):
     """Half of the partial-swap trap: an application that kept the official models import."""
     with CodatPlatform(security=official_shared.Security(auth_header=AUTH), server_url=srv.url,
@@ -268,6 +278,10 @@ def test_verify_applies_to_delegated_calls():
                            retry_config=NONE) as p:
             with pytest.raises(codat.TransportError):  # the default: the system CAs, which do not know it
                 p.companies.list()
+
+
+def test_delegated_group_copies_without_recursion(cp):
+    assert copy.copy(cp.connections).list is cp.connections.list
 
 
 def test_patchable(cp):

@@ -199,8 +199,8 @@ class _Group:
         self._official = official_group
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(f"'{type(self._official).__name__}' object has no attribute '{name}'")
+        if name.startswith("_"):  # (also before __init__ ran, as in copy and unpickling: no recursion)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         return _wrap(self._holder, f"{self._key}.{name}", getattr(self._official, name))
 
     def __dir__(self) -> Any:
@@ -213,8 +213,8 @@ class _Group:
 def _facade_kwargs(kwargs: Dict[str, Any]) -> Dict[str, Any]:
     if "retries" in kwargs:
         retries = kwargs["retries"]
-        if retries is UNSET:
-            del kwargs["retries"]  # the official default: the SDK-level retry_config
+        if retries is UNSET or type(retries).__name__ == "Unset":
+            del kwargs["retries"]  # either SDK's UNSET: the SDK-level retry_config
         elif retries is not None:
             kwargs["retries"] = _official_retries(retries)
     return kwargs
