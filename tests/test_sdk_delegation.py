@@ -252,6 +252,7 @@ def test_retry_config_and_per_call_retries(srv):
 def test_either_sdks_unset_keeps_the_client_retry_config(cp, srv):
     """cp has RetryConfig("none"): an explicit UNSET per call must not fall back to the hour-long default."""
     for unset in (UNSET, official.types.UNSET):
+        assert _delegate._facade_kwargs({"retries": unset}) == {}  # (fails fast instead of retrying for an hour)
         with pytest.raises(errors.ErrorMessage):
             cp.companies.get(request={"company_id": "status-503"}, retries=unset)
     assert srv.request_count() == 2
