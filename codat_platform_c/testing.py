@@ -41,6 +41,11 @@ application that uses more of the SDK than the tokens can be tried too (see ``co
 ``GET /companies/{companyId}/connections`` (``page``, ``pageSize``) -> 200 a page of Connections
 ``GET /profile`` -> 200 the Profile
 
+``srv.companies`` (a dict id -> name; two demo companies, ``DEMO_COMPANIES``, to start with and after
+``reset()``) is the data they serve; each company has one linked sandbox connection.  Paging follows
+``page`` (from 1) and ``pageSize`` (1 to 5000; otherwise 400) with HAL ``_links``.  A ``status-NNN``
+company id answers NNN with an ErrorMessage; scripts apply to the token endpoints only.
+
 ``companyId`` is one percent-encoded path segment.  The server decodes it
 with ``urllib.parse.unquote`` (``a%2Fb`` -> ``a/b``); records keep both the
 raw request target and the decoded company id.  Each default success gets a
@@ -323,7 +328,7 @@ import time
 import urllib.parse
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple, Union
 
-__all__ = ["StandInServer", "Reply", "RecordedRequest", "serve", "main"]
+__all__ = ["StandInServer", "Reply", "RecordedRequest", "DEMO_COMPANIES", "serve", "main"]
 
 ACTIONS = frozenset({"silence", "drop", "reset", "drip", "truncate", "close_after",
                      "raw", "drip_head", "reset_mid_body", "close_idle", "reset_idle"})
@@ -824,6 +829,7 @@ class StandInServer:
             self._connections_opened = 0
             self._peak_streams = 0
             self._remaining = self.rate_limit
+            self.companies = dict(DEMO_COMPANIES)
 
     # ------------------------------------------------------------ deciding the answer
 

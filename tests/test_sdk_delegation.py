@@ -46,7 +46,6 @@ def server():
 @pytest.fixture
 def srv(server):
     server.reset()
-    server.companies = dict(DEMO_COMPANIES)
     yield server
     assert server.errors == []
 

@@ -653,3 +653,38 @@ def test_cli_help(capsys):
         main(["--help"])
     assert info.value.code == 0
     assert "--auth-header" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- other read-only endpoints
+
+def test_platform_endpoints_as_the_spec_describes_them(srv):
+    from codat_platform_c.testing import DEMO_COMPANIES
+    first, second = sorted(DEMO_COMPANIES)
+    status, headers, body = get(srv, "/companies?page=1&pageSize=1")
+    page = json.loads(body)
+    assert status == 200 and headers["Content-Type"] == "application/json; charset=utf-8"
+    assert (page["pageNumber"], page["pageSize"], page["totalResults"], len(page["results"])) == (1, 1, 2, 1)
+    assert page["_links"]["next"]["href"] == "/companies?page=2&pageSize=1" and "previous" not in page["_links"]
+    assert json.loads(get(srv, "/companies?page=2&pageSize=1")[2])["_links"]["previous"]["href"] == \
+        "/companies?page=1&pageSize=1"
+    company = json.loads(get(srv, f"/companies/{first}")[2])
+    assert company["id"] == first and company["name"] == DEMO_COMPANIES[first] and company["redirect"]
+    connections = json.loads(get(srv, f"/companies/{second}/connections")[2])
+    assert connections["results"][0]["status"] == "Linked" and connections["totalResults"] == 1
+    assert json.loads(get(srv, "/profile")[2])["name"] == "Stand-in client"
+    for path, code in (("/companies?page=0", 400), ("/companies?pageSize=5001", 400), ("/companies?page=x", 400),
+                       ("/companies/nope", 404), ("/companies/nope/connections", 404),
+                       ("/companies/status-503", 503), (f"/companies/{first}/other", 404), ("/profile/x", 404)):
+        status, _, body = get(srv, path)
+        assert status == code and json.loads(body)["statusCode"] == code and set(json.loads(body)) == ERROR_KEYS, path
+    assert get(srv, "/companies", method="POST", body=b"{}")[0] == 405
+    srv.companies["acme"] = "Acme"
+    assert json.loads(get(srv, "/companies")[2])["totalResults"] == 3
+    srv.reset()
+    assert srv.companies == DEMO_COMPANIES and json.loads(get(srv, "/companies")[2])["totalResults"] == 2
+
+
+def test_platform_endpoints_need_the_key():
+    with StandInServer(auth_header="Basic k") as s:
+        assert get(s, "/companies")[0] == 401
+        assert get(s, "/profile", headers={"Authorization": "Basic k"})[0] == 200
