@@ -863,7 +863,9 @@ static PyObject *Client_get_rate_limit(ClientObject *self, void *Py_UNUSED(closu
     return Py_BuildValue("{s:N,s:N,s:N}",
                          "limit", rl.limit >= 0 ? PyLong_FromLong(rl.limit) : Py_NewRef(Py_None),
                          "remaining", rl.remaining >= 0 ? PyLong_FromLong(rl.remaining) : Py_NewRef(Py_None),
-                         "reset", rl.reset[0] ? PyUnicode_FromString(rl.reset) : Py_NewRef(Py_None));
+                         "reset", rl.reset[0] ? PyUnicode_DecodeUTF8(rl.reset, (Py_ssize_t)strlen(rl.reset),
+                                                                     "replace")
+                                              : Py_NewRef(Py_None));
 }
 
 static PyObject *Client_get_server_url(ClientObject *self, void *Py_UNUSED(closure))

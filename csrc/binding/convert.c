@@ -200,7 +200,7 @@ static const char *sdk_error_reason(const codat_result *r)
     if (r->status >= 300 && r->status < 400)
         return "redirect not followed (the Authorization header stays with the configured server)";
     if (r->status >= 200 && r->status < 300)
-        return "unexpected response body (expected a JSON object)";
+        return r->message[0] ? r->message : "unexpected response body (expected a JSON object)";
     if (r->status < 200)
         return "unexpected informational response";
     return "API error occurred";

@@ -163,9 +163,10 @@ void client_note_rate_limit(codat_client *c, const codat_job *job)
 {
     pthread_mutex_lock(&c->lock);
     /* Concurrent answers arrive out of order: within one quota window the lowest remaining is the
-     * newest figure, so a late answer carrying a higher one is stale. */
+     * newest figure, so a late answer carrying a higher one is stale. Only a reset time names the window:
+     * without one a higher figure may be a new window, and the latest answer wins. */
     if (c->rate_limit.known && job->rl_remaining > c->rate_limit.remaining && c->rate_limit.remaining >= 0 &&
-        strcmp(c->rate_limit.reset, job->rl_reset) == 0) {
+        job->rl_reset[0] && strcmp(c->rate_limit.reset, job->rl_reset) == 0) {
         pthread_mutex_unlock(&c->lock);
         return;
     }

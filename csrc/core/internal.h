@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include "codat.h"
 #include "slots.h"
+#include "redact.h"
 
 #define CODAT_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
 #define CODAT_CANCEL_POLL_MS 50
@@ -38,6 +39,9 @@ struct codat_job {
     /* The request. */
     char *url;
     struct curl_slist *headers;   /* owned; NULL means the client's base headers */
+    const struct curl_slist *base_headers; /* the client's: their Authorization is redacted too */
+    codat_secrets secrets;        /* every Authorization this job could have sent, built on first need */
+    int secrets_state;            /* 0 not built, 1 built, -1 out of memory (then redact everything) */
     int https;                    /* the URL is https://: picks the client's proxy, and PIPEWAIT */
     uint64_t company_key;         /* codat_company_key(company id): its slot in the client's table */
     int holds_slot;               /* this attempt counts toward the company's limit */
@@ -54,6 +58,7 @@ struct codat_job {
     growbuf body, hdrs;
     double retry_after_s;
     int body_too_large;
+    int headers_too_large;        /* body_too_large because of the header block */
     int redacted;                 /* this attempt's body and headers were scanned for secrets */
     long rl_limit, rl_remaining;
     char rl_reset[64];

@@ -1,0 +1,466 @@
+/* redact.c: the secrets a request carried, and finding them in an answer however it escaped them. See
+ * redact.h for why the match reads escapes. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "redact.h"
+
+static const char MARK[] = "[REDACTED]";
+#define MARK_LEN (sizeof MARK - 1)
+
+void codat_secrets_init(codat_secrets *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void codat_secrets_free(codat_secrets *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        memset(s->items[i], 0, s->lens[i]);
+        free(s->items[i]);
+    }
+    s->n = 0;
+}
+
+static int add_min(codat_secrets *s, const char *secret, size_t len, size_t min_len)
+{
+    if (len < min_len)
+        return 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->lens[i] == len && memcmp(s->items[i], secret, len) == 0)
+            return 0;
+    if (s->n == CODAT_MAX_SECRETS)
+        return 0; /* more Authorization headers than anyone sends; the first ones are covered */
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, secret, len);
+    copy[len] = '\0';
+    s->items[s->n] = copy;
+    s->lens[s->n] = len;
+    s->n++;
+    return 0;
+}
+
+int codat_secrets_add(codat_secrets *s, const char *secret, size_t len)
+{
+    return add_min(s, secret, len, 4);
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+/* Decodes base64 (either alphabet, padding optional) into out (room for len bytes). Returns the decoded
+ * length, or (size_t)-1 when s is not base64. */
+static size_t b64_decode(const char *s, size_t len, char *out)
+{
+    while (len > 0 && s[len - 1] == '=')
+        len--;
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0)
+            return (size_t)-1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    return n;
+}
+
+int codat_secrets_add_authorization(codat_secrets *s, const char *value, size_t len)
+{
+    while (len > 0 && (*value == ' ' || *value == '\t'))
+        value++, len--;
+    while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+        len--;
+    if (add_min(s, value, len, 4) < 0)
+        return -1;
+    const char *space = memchr(value, ' ', len);
+    if (!space)
+        return 0;
+    size_t scheme_len = (size_t)(space - value);
+    const char *cred = space;
+    size_t cred_len = len - scheme_len;
+    while (cred_len > 0 && (*cred == ' ' || *cred == '\t'))
+        cred++, cred_len--;
+    if (add_min(s, cred, cred_len, CODAT_MIN_DERIVED_SECRET) < 0)
+        return -1;
+    if (scheme_len != 5 || strncasecmp(value, "Basic", 5) != 0 || cred_len == 0)
+        return 0;
+    /* Basic: the same credential without padding and in the URL-safe alphabet, then what it encodes. */
+    char *buf = malloc(cred_len + 1);
+    if (!buf)
+        return -1;
+    int rc = 0;
+    size_t unpadded = cred_len;
+    while (unpadded > 0 && cred[unpadded - 1] == '=')
+        unpadded--;
+    rc |= add_min(s, cred, unpadded, CODAT_MIN_DERIVED_SECRET);
+    for (size_t i = 0; i < unpadded; i++)
+        buf[i] = cred[i] == '+' ? '-' : cred[i] == '/' ? '_' : cred[i];
+    rc |= add_min(s, buf, unpadded, CODAT_MIN_DERIVED_SECRET);
+    size_t n = b64_decode(cred, cred_len, buf);
+    if (n != (size_t)-1 && memchr(buf, '\0', n) == NULL) {
+        rc |= add_min(s, buf, n, CODAT_MIN_DERIVED_SECRET);
+        const char *colon = memchr(buf, ':', n);
+        if (colon)
+            rc |= add_min(s, colon + 1, n - (size_t)(colon + 1 - buf), CODAT_MIN_DERIVED_SECRET);
+    }
+    memset(buf, 0, cred_len + 1);
+    free(buf);
+    return rc ? -1 : 0;
+}
+
+/* ---- reading escapes ---- */
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static long hex4(const unsigned char *p, const unsigned char *end)
+{
+    if (end - p < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_value(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+static size_t utf8_encode(unsigned long cp, unsigned char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    if (cp > 0x10FFFF)
+        return 0;
+    out[0] = (unsigned char)(0xF0 | (cp >> 18));
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* JSON: \uXXXX (a surrogate pair as one character), \" \\ \/ \b \f \n \r \t. */
+static size_t read_json_escape(const unsigned char *p, const unsigned char *end, unsigned char out[4],
+                               size_t *used)
+{
+    if (end - p < 2)
+        return 0;
+    static const char simple_in[] = "\"\\/bfnrt";
+    static const char simple_out[] = "\"\\/\b\f\n\r\t";
+    const char *at = p[1] ? strchr(simple_in, p[1]) : NULL;
+    if (at) {
+        out[0] = (unsigned char)simple_out[at - simple_in];
+        *used = 2;
+        return 1;
+    }
+    if (p[1] != 'u')
+        return 0;
+    long cp = hex4(p + 2, end);
+    if (cp < 0)
+        return 0;
+    *used = 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 12 && p[6] == '\\' && p[7] == 'u') {
+        long low = hex4(p + 8, end);
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+            *used = 12;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+    }
+    return utf8_encode((unsigned long)cp, out);
+}
+
+/* HTML: &#NN; &#xHH; and the named references a credential's characters may take. */
+static size_t read_html_reference(const unsigned char *p, const unsigned char *end, unsigned char out[4],
+                                  size_t *used)
+{
+    static const struct { const char *name; char ch; } named[] = {
+        {"amp;", '&'}, {"quot;", '"'}, {"apos;", '\''}, {"lt;", '<'}, {"gt;", '>'}, {"plus;", '+'},
+        {"sol;", '/'}, {"equals;", '='}, {"colon;", ':'}, {"lowbar;", '_'}, {"period;", '.'},
+        {"excl;", '!'}, {"num;", '#'}, {"dollar;", '$'}, {"percnt;", '%'}, {"ast;", '*'},
+        {"comma;", ','}, {"semi;", ';'}, {"quest;", '?'}, {"commat;", '@'}, {"bsol;", '\\'},
+        {"hyphen;", '-'}, {"tilde;", '~'}, {"Hat;", '^'}, {"grave;", '`'}, {"verbar;", '|'},
+        {"lpar;", '('}, {"rpar;", ')'}, {"lsqb;", '['}, {"rsqb;", ']'}, {"lcub;", '{'}, {"rcub;", '}'},
+    };
+    if (end - p < 3)
+        return 0;
+    if (p[1] == '#') {
+        const unsigned char *q = p + 2;
+        int base = 10;
+        if (*q == 'x' || *q == 'X') {
+            base = 16;
+            q++;
+        }
+        unsigned long cp = 0;
+        int digits = 0;
+        while (q < end && digits < 8) {
+            int d = hex_value(*q);
+            if (d < 0 || d >= base)
+                break;
+            cp = cp * (unsigned long)base + (unsigned long)d;
+            digits++;
+            q++;
+        }
+        if (digits == 0 || q >= end || *q != ';')
+            return 0;
+        *used = (size_t)(q + 1 - p);
+        return utf8_encode(cp, out);
+    }
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        size_t n = strlen(named[i].name);
+        if ((size_t)(end - p - 1) >= n && memcmp(p + 1, named[i].name, n) == 0) {
+            out[0] = (unsigned char)named[i].ch;
+            *used = n + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The bytes an escape at p stands for (0 when p starts no escape): JSON, percent-encoding or HTML. */
+static size_t read_escape(const unsigned char *p, const unsigned char *end, unsigned char out[4], size_t *used)
+{
+    switch (*p) {
+    case '\\':
+        return read_json_escape(p, end, out, used);
+    case '%':
+        if (end - p >= 3 && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+            out[0] = (unsigned char)(hex_value(p[1]) * 16 + hex_value(p[2]));
+            *used = 3;
+            return 1;
+        }
+        return 0;
+    case '&':
+        return read_html_reference(p, end, out, used);
+    default:
+        return 0;
+    }
+}
+
+/* Whether text at p spells the secret, each character either literal or escaped; the span in *used.
+ * Greedy: an escape that spells the secret's next bytes is taken, else the byte is read literally. A
+ * literal echo is found by codat_find_secret's plain search in any case. */
+static int spells_at(const unsigned char *p, const unsigned char *end, const unsigned char *secret,
+                     size_t secret_len, size_t *used)
+{
+    const unsigned char *start = p;
+    size_t k = 0;
+    while (k < secret_len) {
+        if (p >= end)
+            return 0;
+        unsigned char bytes[4];
+        size_t unit_len = 0;
+        size_t n = read_escape(p, end, bytes, &unit_len);
+        if (n > 0 && n <= secret_len - k && memcmp(bytes, secret + k, n) == 0) {
+            k += n;
+            p += unit_len;
+        } else if (*p == secret[k]) {
+            k++;
+            p++;
+        } else {
+            return 0;
+        }
+    }
+    *used = (size_t)(p - start);
+    return 1;
+}
+
+size_t codat_find_secret(const char *text, size_t len, const char *secret, size_t secret_len,
+                         size_t *match_len)
+{
+    if (!text || secret_len == 0 || len == 0)
+        return (size_t)-1;
+    const unsigned char *t = (const unsigned char *)text, *end = t + len;
+    const unsigned char *s = (const unsigned char *)secret;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = t[i];
+        if (c != s[0] && c != '\\' && c != '%' && c != '&')
+            continue;
+        /* The literal spelling first: spells_at's greedy reading could take an escape-like part of a
+         * secret (one holding "%41") for an escape and miss it. */
+        if (len - i >= secret_len && memcmp(t + i, s, secret_len) == 0) {
+            *match_len = secret_len;
+            return i;
+        }
+        size_t used;
+        if (spells_at(t + i, end, s, secret_len, &used)) {
+            *match_len = used;
+            return i;
+        }
+    }
+    return (size_t)-1;
+}
+
+int codat_holds_secret(const char *text, size_t len, const codat_secrets *s)
+{
+    size_t m;
+    for (size_t i = 0; i < s->n; i++)
+        if (codat_find_secret(text, len, s->items[i], s->lens[i], &m) != (size_t)-1)
+            return 1;
+    return 0;
+}
+
+/* One secret out of *text. Returns the replacements made. */
+static size_t redact_one(char **text, size_t *len, const char *secret, size_t secret_len)
+{
+    size_t m;
+    size_t at = codat_find_secret(*text, *len, secret, secret_len, &m);
+    if (at == (size_t)-1)
+        return 0;
+    /* Every unit of a match spans at least the bytes it spells, so a match spans at least secret_len
+     * bytes, and there are at most len / secret_len of them. */
+    size_t cap = *len + 1 + (*len / secret_len + 1) * MARK_LEN;
+    char *out = malloc(cap);
+    size_t count = 0;
+    if (!out) {
+        /* Out of memory: overwrite in place, same length, so that nothing leaks. */
+        while (at != (size_t)-1) {
+            memset(*text + at, '*', m);
+            count++;
+            size_t from = at + m;
+            size_t next = codat_find_secret(*text + from, *len - from, secret, secret_len, &m);
+            at = next == (size_t)-1 ? next : from + next;
+        }
+        return count;
+    }
+    size_t o = 0, from = 0;
+    while (at != (size_t)-1) {
+        memcpy(out + o, *text + from, at - from);
+        o += at - from;
+        memcpy(out + o, MARK, MARK_LEN);
+        o += MARK_LEN;
+        count++;
+        from = at + m;
+        size_t next = codat_find_secret(*text + from, *len - from, secret, secret_len, &m);
+        at = next == (size_t)-1 ? next : from + next;
+    }
+    memcpy(out + o, *text + from, *len - from);
+    o += *len - from;
+    out[o] = '\0';
+    memset(*text, 0, *len);
+    free(*text);
+    /* Shrink to what is used: bodies can be megabytes. */
+    char *fit = realloc(out, o + 1);
+    *text = fit ? fit : out;
+    *len = o;
+    return count;
+}
+
+size_t codat_redact(char **text, size_t *len, const codat_secrets *s)
+{
+    size_t count = 0;
+    if (!*text)
+        return 0;
+    /* Longest first, so that "Basic QVBJ..." becomes one mark rather than "Basic [REDACTED]". */
+    int done[CODAT_MAX_SECRETS] = {0};
+    for (size_t round = 0; round < s->n; round++) {
+        size_t best = s->n;
+        for (size_t i = 0; i < s->n; i++)
+            if (!done[i] && (best == s->n || s->lens[i] > s->lens[best]))
+                best = i;
+        done[best] = 1;
+        count += redact_one(text, len, s->items[best], s->lens[best]);
+    }
+    return count;
+}
+
+/* Replaces one of cJSON's strings (allocated with cJSON's allocator) by its redacted copy. */
+static size_t redact_cjson_string(char **str, int is_const, const codat_secrets *s)
+{
+    if (!*str || !codat_holds_secret(*str, strlen(*str), s))
+        return 0;
+    size_t len = strlen(*str);
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        if (is_const)
+            return 0; /* cannot happen for a parsed value; nothing to write into */
+        char *text = *str;
+        size_t n = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            size_t m, at, from = 0;
+            while ((at = codat_find_secret(text + from, len - from, s->items[i], s->lens[i], &m)) != (size_t)-1) {
+                memset(text + from + at, '*', m);
+                from += at + m;
+                n++;
+            }
+        }
+        return n;
+    }
+    memcpy(copy, *str, len + 1);
+    size_t n = codat_redact(&copy, &len, s);
+    char *fresh = cJSON_malloc(len + 1);
+    if (!fresh) {
+        memset(copy, 0, len);
+        free(copy);
+        return 0;
+    }
+    memcpy(fresh, copy, len + 1);
+    free(copy);
+    if (!is_const) {
+        memset(*str, 0, strlen(*str));
+        cJSON_free(*str);
+    }
+    *str = fresh;
+    return n;
+}
+
+size_t codat_redact_json(cJSON *item, const codat_secrets *s)
+{
+    size_t n = 0;
+    if (!item || s->n == 0)
+        return 0;
+    for (cJSON *child = item->child; child; child = child->next) {
+        if (child->string) {
+            int is_const = (child->type & cJSON_StringIsConst) != 0;
+            size_t k = redact_cjson_string(&child->string, is_const, s);
+            if (k && is_const)
+                child->type &= ~cJSON_StringIsConst; /* the key is ours now */
+            n += k;
+        }
+        n += codat_redact_json(child, s);
+    }
+    if (cJSON_IsString(item))
+        n += redact_cjson_string(&item->valuestring, 0, s);
+    return n;
+}
