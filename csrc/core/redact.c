@@ -42,9 +42,46 @@ static int add_min(codat_secrets *s, const char *secret, size_t len, size_t min_
     return 0;
 }
 
+/* The Latin-1 spelling of a UTF-8 secret whose characters all fit in Latin-1, into out (len bytes of
+ * room); 0 when there is none (plain ASCII, or a character past U+00FF). HTTP header values are Latin-1
+ * to many servers, and to SDKError.headers: "é" echoed as the byte E9 reads back as "é". */
+static size_t latin1_form(const char *secret, size_t len, char *out)
+{
+    size_t n = 0;
+    int non_ascii = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)secret[i];
+        if (c < 0x80) {
+            out[n++] = (char)c;
+        } else if ((c == 0xC2 || c == 0xC3) && i + 1 < len && ((unsigned char)secret[i + 1] & 0xC0) == 0x80) {
+            out[n++] = (char)(((c & 0x03) << 6) | ((unsigned char)secret[i + 1] & 0x3F));
+            i++;
+            non_ascii = 1;
+        } else {
+            return 0;
+        }
+    }
+    return non_ascii ? n : 0;
+}
+
+/* A secret and, when it has one, its Latin-1 spelling. */
+static int add_forms(codat_secrets *s, const char *secret, size_t len, size_t min_len)
+{
+    if (add_min(s, secret, len, min_len) < 0)
+        return -1;
+    char *latin1 = malloc(len + 1);
+    if (!latin1)
+        return -1;
+    size_t n = latin1_form(secret, len, latin1);
+    int rc = n ? add_min(s, latin1, n, min_len) : 0;
+    memset(latin1, 0, len + 1);
+    free(latin1);
+    return rc;
+}
+
 int codat_secrets_add(codat_secrets *s, const char *secret, size_t len)
 {
-    return add_min(s, secret, len, 4);
+    return add_forms(s, secret, len, 4);
 }
 
 static int b64_value(unsigned char c)
@@ -91,7 +128,7 @@ int codat_secrets_add_authorization(codat_secrets *s, const char *value, size_t 
         value++, len--;
     while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
         len--;
-    if (add_min(s, value, len, 4) < 0)
+    if (add_forms(s, value, len, 4) < 0)
         return -1;
     const char *space = memchr(value, ' ', len);
     if (!space)
@@ -101,7 +138,7 @@ int codat_secrets_add_authorization(codat_secrets *s, const char *value, size_t 
     size_t cred_len = len - scheme_len;
     while (cred_len > 0 && (*cred == ' ' || *cred == '\t'))
         cred++, cred_len--;
-    if (add_min(s, cred, cred_len, CODAT_MIN_DERIVED_SECRET) < 0)
+    if (add_forms(s, cred, cred_len, CODAT_MIN_DERIVED_SECRET) < 0)
         return -1;
     if (scheme_len != 5 || strncasecmp(value, "Basic", 5) != 0 || cred_len == 0)
         return 0;
@@ -113,16 +150,16 @@ int codat_secrets_add_authorization(codat_secrets *s, const char *value, size_t 
     size_t unpadded = cred_len;
     while (unpadded > 0 && cred[unpadded - 1] == '=')
         unpadded--;
-    rc |= add_min(s, cred, unpadded, CODAT_MIN_DERIVED_SECRET);
+    rc |= add_forms(s, cred, unpadded, CODAT_MIN_DERIVED_SECRET);
     for (size_t i = 0; i < unpadded; i++)
         buf[i] = cred[i] == '+' ? '-' : cred[i] == '/' ? '_' : cred[i];
-    rc |= add_min(s, buf, unpadded, CODAT_MIN_DERIVED_SECRET);
+    rc |= add_forms(s, buf, unpadded, CODAT_MIN_DERIVED_SECRET);
     size_t n = b64_decode(cred, cred_len, buf);
     if (n != (size_t)-1 && memchr(buf, '\0', n) == NULL) {
-        rc |= add_min(s, buf, n, CODAT_MIN_DERIVED_SECRET);
+        rc |= add_forms(s, buf, n, CODAT_MIN_DERIVED_SECRET);
         const char *colon = memchr(buf, ':', n);
         if (colon)
-            rc |= add_min(s, colon + 1, n - (size_t)(colon + 1 - buf), CODAT_MIN_DERIVED_SECRET);
+            rc |= add_forms(s, colon + 1, n - (size_t)(colon + 1 - buf), CODAT_MIN_DERIVED_SECRET);
     }
     memset(buf, 0, cred_len + 1);
     free(buf);

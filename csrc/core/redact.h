@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-#define CODAT_MAX_SECRETS 16
+#define CODAT_MAX_SECRETS 32
 /* A derived form (a credential, a decoded key) shorter than this is not looked for: it would redact
  * ordinary words. The whole header value is looked for from 4 bytes on. */
 #define CODAT_MIN_DERIVED_SECRET 6
