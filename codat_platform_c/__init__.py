@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 # The C extension links libcurl, whose dependency chain (OpenSSL, GnuTLS via librtmp, Kerberos, LDAP,
-# SSH, ...) takes the dynamic loader about 5 ms to map. It is loaded on first use of a name below
+# SSH, ...) takes the dynamic loader about 10 ms of CPU to map (bench/import_cost.py). It is loaded on first use of a name below
 # (PEP 562), so that `import codat_platform_c` itself stays well under a millisecond.
 _LAZY = {
     "Client": "_client", "CodatError": "_core", "ErrorMessage": "_core", "SDKError": "_core",
