@@ -297,7 +297,8 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
     /* Every request's headers. The User-Agent goes here rather than in CURLOPT_USERAGENT, which libcurl
      * formats anew for each request. */
     if (ok && cfg->auth_header)
-        ok = add_base_header(c, "Authorization", cfg->auth_header) == 0;
+        ok = add_base_header(c, "Authorization", cfg->auth_header) == 0 &&
+             codat_secrets_add_authorization(&c->secrets, cfg->auth_header, strlen(cfg->auth_header)) == 0;
     if (ok)
         ok = add_base_header(c, "Accept", "application/json") == 0;
     if (ok)
@@ -367,6 +368,7 @@ void codat_client_free(codat_client *c)
     }
     /* else: a forked child freeing a parent's client: leak the handles rather than touch them. */
     curl_slist_free_all(c->base_headers);
+    codat_secrets_free(&c->secrets);
     free(c->server_url);
     if (c->auth_header) {
         memset(c->auth_header, 0, strlen(c->auth_header));

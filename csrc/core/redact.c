@@ -1,5 +1,6 @@
 /* redact.c: the secrets a request carried, and finding them in an answer however it escaped them. See
  * redact.h for why the match reads escapes. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +39,13 @@ static int add_min(codat_secrets *s, const char *secret, size_t len, size_t min_
     copy[len] = '\0';
     s->items[s->n] = copy;
     s->lens[s->n] = len;
+    s->covered[s->n] = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (len > s->lens[i] && memmem(copy, len, s->items[i], s->lens[i]))
+            s->covered[s->n] = 1;
+        else if (s->lens[i] > len && memmem(s->items[i], s->lens[i], copy, len))
+            s->covered[i] = 1;
+    }
     s->n++;
     return 0;
 }
@@ -69,6 +77,11 @@ static int add_forms(codat_secrets *s, const char *secret, size_t len, size_t mi
 {
     if (add_min(s, secret, len, min_len) < 0)
         return -1;
+    size_t i = 0;
+    while (i < len && (unsigned char)secret[i] < 0x80)
+        i++;
+    if (i == len)
+        return 0; /* plain ASCII: the same in Latin-1 */
     char *latin1 = malloc(len + 1);
     if (!latin1)
         return -1;
@@ -343,6 +356,31 @@ static int spells_at(const unsigned char *p, const unsigned char *end, const uns
     return 1;
 }
 
+/* Where each escape introducer next occurs, for positions asked in increasing order: each byte's search
+ * resumes where it stopped, so a text full of one of them is still scanned once. */
+typedef struct {
+    const unsigned char *text;
+    size_t len;
+    size_t next[3];   /* position of the next occurrence, len when none; SIZE_MAX before the first search */
+} introducers;
+
+static const unsigned char INTRODUCERS[3] = {'\\', '%', '&'};
+
+/* The position of the first introducer at or after pos, or in->len. */
+static size_t next_introducer(introducers *in, size_t pos)
+{
+    size_t best = in->len;
+    for (int k = 0; k < 3; k++) {
+        if (in->next[k] == SIZE_MAX || (in->next[k] < pos && in->next[k] < in->len)) {
+            const unsigned char *q = pos < in->len ? memchr(in->text + pos, INTRODUCERS[k], in->len - pos) : NULL;
+            in->next[k] = q ? (size_t)(q - in->text) : in->len;
+        }
+        if (in->next[k] < best)
+            best = in->next[k];
+    }
+    return best;
+}
+
 size_t codat_find_secret(const char *text, size_t len, const char *secret, size_t secret_len,
                          size_t *match_len)
 {
@@ -350,30 +388,42 @@ size_t codat_find_secret(const char *text, size_t len, const char *secret, size_
         return (size_t)-1;
     const unsigned char *t = (const unsigned char *)text, *end = t + len;
     const unsigned char *s = (const unsigned char *)secret;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = t[i];
-        if (c != s[0] && c != '\\' && c != '%' && c != '&')
-            continue;
-        /* The literal spelling first: spells_at's greedy reading could take an escape-like part of a
-         * secret (one holding "%41") for an escape and miss it. */
-        if (len - i >= secret_len && memcmp(t + i, s, secret_len) == 0) {
-            *match_len = secret_len;
-            return i;
+    /* The literal spelling, with the C library's fast search. (spells_at's greedy reading could take an
+     * escape-like part of a secret, one holding "%41", for an escape and miss it.) */
+    const unsigned char *literal = memmem(t, len, s, secret_len);
+    size_t best = literal ? (size_t)(literal - t) : (size_t)-1, best_len = secret_len;
+    /* A match with an escape in it: before its first escape come at most secret_len - 1 literal bytes, so
+     * it starts at most that far before an introducer. Only those windows are tried, so a text without
+     * '\\', '%' or '&' costs no more than the literal search. */
+    introducers in = {t, len, {SIZE_MAX, SIZE_MAX, SIZE_MAX}};
+    size_t tried_below = 0; /* starts below this were tried already */
+    for (size_t at = next_introducer(&in, 0); at < len && at < best; at = next_introducer(&in, at + 1)) {
+        size_t from = at >= secret_len - 1 ? at - (secret_len - 1) : 0;
+        if (from < tried_below)
+            from = tried_below;
+        for (size_t i = from; i <= at && i < best; i++) {
+            unsigned char c = t[i];
+            if (c != s[0] && c != '\\' && c != '%' && c != '&')
+                continue;
+            size_t used;
+            if (spells_at(t + i, end, s, secret_len, &used)) {
+                best = i;
+                best_len = used;
+                break;
+            }
         }
-        size_t used;
-        if (spells_at(t + i, end, s, secret_len, &used)) {
-            *match_len = used;
-            return i;
-        }
+        tried_below = at + 1;
     }
-    return (size_t)-1;
+    if (best != (size_t)-1)
+        *match_len = best_len;
+    return best;
 }
 
 int codat_holds_secret(const char *text, size_t len, const codat_secrets *s)
 {
     size_t m;
     for (size_t i = 0; i < s->n; i++)
-        if (codat_find_secret(text, len, s->items[i], s->lens[i], &m) != (size_t)-1)
+        if (!s->covered[i] && codat_find_secret(text, len, s->items[i], s->lens[i], &m) != (size_t)-1)
             return 1;
     return 0;
 }

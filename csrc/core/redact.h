@@ -21,6 +21,9 @@
 typedef struct {
     char *items[CODAT_MAX_SECRETS]; /* malloc'd copies, wiped when freed */
     size_t lens[CODAT_MAX_SECRETS];
+    /* Holds another item ("Basic QVBJ" holds "QVBJ"): finding that one finds this one too, so a search
+     * for whether any is present can skip it. */
+    unsigned char covered[CODAT_MAX_SECRETS];
     size_t n;
 } codat_secrets;
 

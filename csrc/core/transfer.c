@@ -91,16 +91,20 @@ static int add_authorizations(codat_secrets *s, const struct curl_slist *h)
 
 /* Every credential this job could have sent: the client's Authorization and any the call passed in
  * http_headers (the SDK facade's security= callable arrives that way), with what each gives away
- * (redact.h). Built once per job, on the first answer that needs it. Returns 0, or -1 when out of
- * memory: the caller then shows nothing of the answer. */
-static int job_secrets(codat_job *job)
+ * (redact.h). A call without headers of its own uses the client's list, made once with the client; one
+ * with headers builds its own on the first answer that needs it. NULL when out of memory: the caller then
+ * shows nothing of the answer. */
+static const codat_secrets *job_secrets(codat_job *job)
 {
+    if (!job->headers)
+        return job->client_secrets;
     if (job->secrets_state == 0) {
         codat_secrets_init(&job->secrets);
-        int rc = add_authorizations(&job->secrets, job->headers) | add_authorizations(&job->secrets, job->base_headers);
+        int rc = add_authorizations(&job->secrets, job->headers);
+        rc |= add_authorizations(&job->secrets, job->base_headers);
         job->secrets_state = rc ? -1 : 1;
     }
-    return job->secrets_state > 0 ? 0 : -1;
+    return job->secrets_state > 0 ? &job->secrets : NULL;
 }
 
 /* X-Rate-Limit-Reset feeds client.rate_limit: kept only when it holds no secret (looked for in the whole
@@ -112,7 +116,8 @@ static void keep_rate_limit_reset(codat_job *job, const char *v, size_t n)
         v++, n--;
     while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
-    if (job_secrets(job) < 0 || codat_holds_secret(v, n, &job->secrets)) {
+    const codat_secrets *secrets = job_secrets(job);
+    if (!secrets || codat_holds_secret(v, n, secrets)) {
         snprintf(job->rl_reset, sizeof job->rl_reset, "[REDACTED]");
         return;
     }
@@ -173,6 +178,7 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
         job->log_level = opts->log_level;
     }
     job->base_headers = c->base_headers;
+    job->client_secrets = &c->secrets;
     job->https = strncasecmp(server, "https:", 6) == 0;
     job->company_key = codat_company_key(company_id);
     job->url = codat_build_url(server, which, company_id);
@@ -402,9 +408,10 @@ static void redact_attempt(codat_job *job)
 {
     if (job->redacted)
         return;
-    if (job_secrets(job) == 0) {
-        growbuf_redact(&job->body, &job->secrets);
-        growbuf_redact(&job->hdrs, &job->secrets);
+    const codat_secrets *secrets = job_secrets(job);
+    if (secrets) {
+        growbuf_redact(&job->body, secrets);
+        growbuf_redact(&job->hdrs, secrets);
     } else {
         growbuf_wipe(&job->body);
         growbuf_wipe(&job->hdrs);
@@ -419,9 +426,10 @@ static int redact_parsed(codat_job *job, cJSON *json)
 {
     if (!json)
         return 0;
-    if (job_secrets(job) < 0)
+    const codat_secrets *secrets = job_secrets(job);
+    if (!secrets)
         return -1;
-    codat_redact_json(json, &job->secrets);
+    codat_redact_json(json, secrets);
     return 0;
 }
 
