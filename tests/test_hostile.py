@@ -246,8 +246,9 @@ def endless_body_without_length(conn, stop):
 
 def endless_headers(conn, stop):
     conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    lines = (b"X-More: " + b"m" * 100 + b"\r\n") * 100  # many per send: the sender must not be the bottleneck
     while not stop.is_set():
-        conn.sendall(b"X-More: " + b"m" * 100 + b"\r\n")
+        conn.sendall(lines)
 
 
 def slowloris(conn, stop):

@@ -305,3 +305,41 @@ def test_cli_never_prints_a_secret_and_prints_one_line(srv):
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert "\x1b" not in r.stderr  # the server's terminal escape is shown, not obeyed
     assert_hidden(views(r.stderr), forms(AUTH))
+
+
+def test_a_body_cut_at_max_body_bytes_never_ends_in_part_of_a_secret():
+    """The cap cuts the body between two reads; the first may end inside an echo, which must not show."""
+    import socket
+    import threading
+    import time
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    url = "http://127.0.0.1:%d" % lsock.getsockname()[1]
+    echo = u_some(AUTH)
+    first = ("x" * (1000 - len(echo) // 2) + echo[:len(echo) // 2]).encode()
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            while b"\r\n\r\n" not in conn.recv(65536):
+                pass
+            # no length: the body runs until the connection closes, so nothing refuses it up front
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" + first)
+            time.sleep(0.2)
+            try:
+                conn.sendall(echo[len(echo) // 2:].encode() + b"y" * 3000)
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with codat.Client(auth_header=AUTH, server_url=url, retries=None, max_body_bytes=1024) as c:
+            with pytest.raises(codat.SDKError, match="max_body_bytes") as info:
+                c.get_access_token("cut")
+        body = info.value.body
+        assert body.startswith("x" * 100) and body.endswith("[REDACTED]")
+        # no tail of the body spells even the first few characters of the credential
+        assert_hidden(views(body), [CRED[:6], AUTH[:12]])
+    finally:
+        lsock.close()

@@ -328,17 +328,14 @@ static size_t read_escape(const unsigned char *p, const unsigned char *end, unsi
     }
 }
 
-/* Whether text at p spells the secret, each character either literal or escaped; the span in *used.
- * Greedy: an escape that spells the secret's next bytes is taken, else the byte is read literally. A
- * literal echo is found by codat_find_secret's plain search in any case. */
-static int spells_at(const unsigned char *p, const unsigned char *end, const unsigned char *secret,
-                     size_t secret_len, size_t *used)
+/* How many bytes of the secret the text at p spells, each character either literal or escaped, stopping
+ * at the first that does not match; the span in *used. */
+static size_t spells_prefix_at(const unsigned char *p, const unsigned char *end, const unsigned char *secret,
+                               size_t secret_len, size_t *used)
 {
     const unsigned char *start = p;
     size_t k = 0;
-    while (k < secret_len) {
-        if (p >= end)
-            return 0;
+    while (k < secret_len && p < end) {
         unsigned char bytes[4];
         size_t unit_len = 0;
         size_t n = read_escape(p, end, bytes, &unit_len);
@@ -349,11 +346,33 @@ static int spells_at(const unsigned char *p, const unsigned char *end, const uns
             k++;
             p++;
         } else {
-            return 0;
+            break;
         }
     }
     *used = (size_t)(p - start);
-    return 1;
+    return k;
+}
+
+/* Whether text at p spells the secret, each character either literal or escaped; the span in *used.
+ * Greedy: an escape that spells the secret's next bytes is taken, else the byte is read literally. A
+ * literal echo is found by codat_find_secret's plain search in any case. */
+static int spells_at(const unsigned char *p, const unsigned char *end, const unsigned char *secret,
+                     size_t secret_len, size_t *used)
+{
+    return spells_prefix_at(p, end, secret, secret_len, used) == secret_len;
+}
+
+/* How many bytes of the secret the text at p spells when it ends inside it (a text cut short), else 0. */
+static size_t spells_until_end(const unsigned char *p, const unsigned char *end, const unsigned char *secret,
+                               size_t secret_len)
+{
+    size_t used;
+    size_t k = spells_prefix_at(p, end, secret, secret_len, &used);
+    const unsigned char *q = p + used;
+    if (k == secret_len || q >= end)
+        return k;
+    /* what is left may be an escape cut short */
+    return (*q == '\\' || *q == '%' || *q == '&') && end - q < 12 ? k : 0;
 }
 
 /* Where each escape introducer next occurs, for positions asked in increasing order: each byte's search
@@ -490,6 +509,40 @@ size_t codat_redact(char **text, size_t *len, const codat_secrets *s)
         count += redact_one(text, len, s->items[best], s->lens[best]);
     }
     return count;
+}
+
+size_t codat_redact_cut_tail(char **text, size_t *len, const codat_secrets *s)
+{
+    if (!*text || *len == 0)
+        return 0;
+    const unsigned char *t = (const unsigned char *)*text, *end = t + *len;
+    size_t cut = *len;
+    for (size_t i = 0; i < s->n; i++) {
+        /* an escape spells a byte in at most 12 bytes of text (a surrogate pair spells 4 in 12) */
+        size_t window = s->lens[i] * 12;
+        size_t from = *len > window ? *len - window : 0;
+        for (size_t at = from; at < cut; at++) {
+            size_t k = spells_until_end(t + at, end, (const unsigned char *)s->items[i], s->lens[i]);
+            if (k >= 4 || (k > 0 && k == s->lens[i])) {
+                cut = at;
+                break;
+            }
+        }
+    }
+    if (cut == *len)
+        return 0;
+    char *out = malloc(cut + MARK_LEN + 1);
+    if (!out) {
+        memset(*text + cut, '*', *len - cut);
+        return 1;
+    }
+    memcpy(out, *text, cut);
+    memcpy(out + cut, MARK, MARK_LEN + 1);
+    memset(*text, 0, *len);
+    free(*text);
+    *text = out;
+    *len = cut + MARK_LEN;
+    return 1;
 }
 
 /* Replaces one of cJSON's strings (allocated with cJSON's allocator) by its redacted copy. */

@@ -46,6 +46,10 @@ size_t codat_find_secret(const char *text, size_t len, const char *secret, size_
  * be replaced (the old one wiped and freed). Returns the number of replacements; when out of memory the
  * secrets are overwritten with '*' in place instead, so that nothing leaks either way. */
 size_t codat_redact(char **text, size_t *len, const codat_secrets *s);
+/* For a text cut short (at max_body_bytes): when it ends inside a secret, from where 4 bytes or more of one
+ * are spelled (however escaped) to the end, that tail becomes "[REDACTED]". Call after codat_redact.
+ * Returns 1 when it cut, else 0. */
+size_t codat_redact_cut_tail(char **text, size_t *len, const codat_secrets *s);
 /* Whether text[0..len) holds any secret. */
 int codat_holds_secret(const char *text, size_t len, const codat_secrets *s);
 /* Redacts every string of a parsed JSON value, keys included, at every depth. Returns the number of

@@ -412,6 +412,15 @@ static void redact_attempt(codat_job *job)
     if (secrets) {
         growbuf_redact(&job->body, secrets);
         growbuf_redact(&job->hdrs, secrets);
+        /* Cut off at max_body_bytes, either may end inside a secret: its first part must not show. */
+        if (job->body_too_large && job->body.data) {
+            codat_redact_cut_tail(&job->body.data, &job->body.len, secrets);
+            job->body.cap = job->body.len + 1;
+        }
+        if (job->headers_too_large && job->hdrs.data) {
+            codat_redact_cut_tail(&job->hdrs.data, &job->hdrs.len, secrets);
+            job->hdrs.cap = job->hdrs.len + 1;
+        }
     } else {
         growbuf_wipe(&job->body);
         growbuf_wipe(&job->hdrs);

@@ -169,6 +169,37 @@ TT_TEST(holds_secret)
     codat_secrets_free(&s);
 }
 
+static void expect_cut(const char *file, int line, const codat_secrets *s, const char *in, const char *want)
+{
+    char *text = dup(in);
+    size_t len = strlen(in);
+    if (!text)
+        return;
+    size_t cut = codat_redact_cut_tail(&text, &len, s);
+    tt_checks++;
+    if (strcmp(text, want) != 0 || len != strlen(want) || (cut != 0) != (strcmp(in, want) != 0))
+        tt_fail_at(file, line, "cut_tail(\"%s\"): got \"%s\", want \"%s\"", in, text, want);
+    free(text);
+}
+#define CUT(s, in, want) expect_cut(__FILE__, __LINE__, (s), (in), (want))
+
+TT_TEST(cut_tail_hides_a_secret_cut_short)
+{
+    codat_secrets s;
+    codat_secrets_init(&s);
+    codat_secrets_add_authorization(&s, AUTH, strlen(AUTH));
+    CUT(&s, "body ... Basic c2tfbGl2", "body ... [REDACTED]");                /* cut inside the header */
+    CUT(&s, "body ... c2tfbGl2ZV8\\u00", "body ... [REDACTED]");             /* inside an escape, too */
+    CUT(&s, "body ... c2tfbGl2ZV8%2", "body ... [REDACTED]");
+    CUT(&s, "body ... sk_live_>", "body ... [REDACTED]");                     /* the decoded key */
+    CUT(&s, "body ... c2t", "body ... c2t");                                   /* under 4 bytes: kept */
+    CUT(&s, "body ... Basic", "body ... [REDACTED]");  /* the start of the header: it may go on to the secret */
+    CUT(&s, "body ... Bas", "body ... Bas");
+    CUT(&s, "c2tfbGl2 and more", "c2tfbGl2 and more");                         /* not at the end */
+    CUT(&s, "", "");
+    codat_secrets_free(&s);
+}
+
 int main(void)
 {
     TT_RUN(authorization_gives_away_its_forms);
@@ -176,5 +207,6 @@ int main(void)
     TT_RUN(redact_replaces_every_spelling);
     TT_RUN(redact_json_reaches_every_string);
     TT_RUN(holds_secret);
+    TT_RUN(cut_tail_hides_a_secret_cut_short);
     return tt_summary();
 }
