@@ -318,3 +318,22 @@ def test_an_unasked_second_response_is_never_taken_for_the_next_answer(client, s
     for _ in range(3):
         got = client.get_access_token("next")
         assert got["accessToken"] != "SMUGGLED" and got["accessToken"] in srv.tokens_issued
+
+
+def test_repeated_header_names_cost_linear_time(client, srv):
+    """SDKError.headers joins the values of a repeated name. Joined as they came, each repeat copied the
+    growing string: 40,000 repeats (what fits in libcurl's 300 KB of headers) took over a second of CPU with
+    the GIL held, on the event loop's I/O thread for async calls."""
+    def cost(n):
+        data = b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n" + b"x-a:a\r\n" * n + b"\r\n"
+        best = float("inf")
+        for _ in range(3):
+            srv.script("d", raw(data))
+            started = time.thread_time()
+            with pytest.raises(codat.SDKError) as info:
+                client.get_access_token("d")
+            best = min(best, time.thread_time() - started)
+            assert info.value.headers["x-a"] == ", ".join(["a"] * n)
+        return best
+    small, large = cost(10_000), cost(40_000)
+    assert large < 5 * small + 0.01, (small, large)  # 4x the lines: about 4x the time, not 16x
