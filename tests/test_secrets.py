@@ -343,3 +343,48 @@ def test_a_body_cut_at_max_body_bytes_never_ends_in_part_of_a_secret():
         assert_hidden(views(body), [CRED[:6], AUTH[:12]])
     finally:
         lsock.close()
+
+
+def test_proxy_credentials_are_redacted(monkeypatch):
+    """http_proxy=http://user:password@proxy: libcurl sends Proxy-Authorization; a proxy's 407 page that
+    echoes it (or the password) must not show it."""
+    import socket
+    import threading
+    password = "pr0xy+pass/word"
+    header = "Basic " + base64.b64encode(f"agent:{password}".encode()).decode()
+    seen = []
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(65536)
+            sent = [ln.split(":", 1)[1].strip() for ln in head.decode("latin-1").split("\r\n")
+                    if ln.lower().startswith("proxy-authorization:")]
+            seen.extend(sent)
+            body = f"<p>bad credentials {u_some(sent[0]) if sent else ''} for agent:{percent(password)}</p>".encode()
+            conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Type: text/html\r\n"
+                         b"Content-Length: %d\r\nX-Echo: %s\r\n\r\n" % (len(body), (sent[0] if sent else "").encode())
+                         + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                 "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", "http://agent:%s@127.0.0.1:%d" % (percent(password),
+                                                                      lsock.getsockname()[1]))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # plain http to a non-loopback name (through the proxy)
+            c = codat.Client(server_url="http://api.example.invalid", retries=None)
+        with c, pytest.raises(codat.SDKError) as info:
+            c.get_access_token("p")
+    finally:
+        lsock.close()
+    assert seen == [header]  # the proxy did get them
+    assert info.value.status_code == 407
+    assert_hidden(surfaces(info.value), [header, header.split()[1], password, f"agent:{password}"])

@@ -299,6 +299,10 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
     if (ok && cfg->auth_header)
         ok = add_base_header(c, "Authorization", cfg->auth_header) == 0 &&
              codat_secrets_add_authorization(&c->secrets, cfg->auth_header, strlen(cfg->auth_header)) == 0;
+    /* A proxy's credentials travel as Proxy-Authorization: a proxy's error page may echo them. */
+    if (ok)
+        ok = codat_secrets_add_url_userinfo(&c->secrets, c->proxy_http) == 0 &&
+             codat_secrets_add_url_userinfo(&c->secrets, c->proxy_https) == 0;
     if (ok)
         ok = add_base_header(c, "Accept", "application/json") == 0;
     if (ok)

@@ -179,8 +179,6 @@ int codat_secrets_add_authorization(codat_secrets *s, const char *value, size_t 
     return rc ? -1 : 0;
 }
 
-/* ---- reading escapes ---- */
-
 static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
@@ -190,6 +188,66 @@ static int hex_value(unsigned char c)
         return c - 'a' + 10;
     return -1;
 }
+
+int codat_secrets_add_url_userinfo(codat_secrets *s, const char *url)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (!url)
+        return 0;
+    const char *start = strstr(url, "://");
+    start = start ? start + 3 : url;
+    size_t authority = strcspn(start, "/?#");
+    const char *at = NULL;
+    for (const char *p = start; p < start + authority; p++)
+        if (*p == '@')
+            at = p;
+    if (!at || at == start)
+        return 0;
+    /* libcurl percent-decodes the userinfo, then sends "Basic " + base64("user:password") */
+    size_t n = (size_t)(at - start), len = 0;
+    char *header = malloc(6 + 4 * (n / 3 + 1) + 1), *decoded = malloc(n + 1);
+    int rc = -1;
+    if (!header || !decoded)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        int hi = i + 2 < n ? hex_value((unsigned char)start[i + 1]) : -1;
+        int lo = i + 2 < n ? hex_value((unsigned char)start[i + 2]) : -1;
+        if (start[i] == '%' && hi >= 0 && lo >= 0) {
+            decoded[len++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            decoded[len++] = start[i];
+        }
+    }
+    memcpy(header, "Basic ", 6);
+    char *o = header + 6;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)(unsigned char)decoded[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)(unsigned char)decoded[i + 1] << 8;
+        if (i + 2 < len)
+            v |= (unsigned char)decoded[i + 2];
+        *o++ = b64[(v >> 18) & 63];
+        *o++ = b64[(v >> 12) & 63];
+        *o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < len ? b64[v & 63] : '=';
+    }
+    *o = '\0';
+    /* the header libcurl sends, and with it the decoded "user:password" and the password */
+    rc = codat_secrets_add_authorization(s, header, strlen(header));
+out:
+    if (header) {
+        memset(header, 0, 6 + 4 * (n / 3 + 1) + 1);
+        free(header);
+    }
+    if (decoded) {
+        memset(decoded, 0, n + 1);
+        free(decoded);
+    }
+    return rc;
+}
+
+/* ---- reading escapes ---- */
 
 static long hex4(const unsigned char *p, const unsigned char *end)
 {

@@ -34,6 +34,10 @@ void codat_secrets_free(codat_secrets *s);
  * form, the decoded "user:password" (Codat: the API key itself) and the password alone. Returns 0, or -1
  * when out of memory (what was added stays). */
 int codat_secrets_add_authorization(codat_secrets *s, const char *value, size_t len);
+/* Adds what the userinfo of a proxy URL ("http://user:password@host") gives away: the Proxy-Authorization
+ * libcurl makes of it, and through that the decoded "user:password" and the password. Nothing without
+ * userinfo. Returns 0, or -1 when out of memory. */
+int codat_secrets_add_url_userinfo(codat_secrets *s, const char *url);
 /* Adds one secret as it is (at least 4 bytes, else ignored). 0, or -1 when out of memory. */
 int codat_secrets_add(codat_secrets *s, const char *secret, size_t len);
 

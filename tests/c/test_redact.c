@@ -200,6 +200,24 @@ TT_TEST(cut_tail_hides_a_secret_cut_short)
     codat_secrets_free(&s);
 }
 
+TT_TEST(proxy_userinfo_gives_away_its_forms)
+{
+    codat_secrets s;
+    codat_secrets_init(&s);
+    /* "agent:pr0xy+pass/word", percent-encoded in the URL */
+    TT_EQ_LONG(codat_secrets_add_url_userinfo(&s, "http://agent:pr0xy%2Bpass%2Fword@proxy:3128/x@y"), 0);
+    TT_CHECK(HAS(&s, "agent:pr0xy+pass/word"));
+    TT_CHECK(HAS(&s, "pr0xy+pass/word"));
+    TT_CHECK(HAS(&s, "Basic YWdlbnQ6cHIweHkrcGFzcy93b3Jk"));
+    size_t n = s.n;
+    TT_EQ_LONG(codat_secrets_add_url_userinfo(&s, "http://proxy:3128/a@b"), 0); /* '@' past the authority */
+    TT_EQ_LONG(codat_secrets_add_url_userinfo(&s, "proxy:3128"), 0);
+    TT_EQ_LONG(codat_secrets_add_url_userinfo(&s, ""), 0);
+    TT_EQ_LONG(codat_secrets_add_url_userinfo(&s, NULL), 0);
+    TT_EQ_LONG(s.n, n);
+    codat_secrets_free(&s);
+}
+
 int main(void)
 {
     TT_RUN(authorization_gives_away_its_forms);
@@ -208,5 +226,6 @@ int main(void)
     TT_RUN(redact_json_reaches_every_string);
     TT_RUN(holds_secret);
     TT_RUN(cut_tail_hides_a_secret_cut_short);
+    TT_RUN(proxy_userinfo_gives_away_its_forms);
     return tt_summary();
 }
