@@ -1,7 +1,8 @@
 /* fuzz_redact.c: libFuzzer target for the redactor (csrc/core/redact.c).
  *
  * Input layout:
- *   byte 0     n: the Authorization value is the next n % 64 bytes (NUL-terminated copy)
+ *   byte 0     n: the Authorization value is the next n % 64 bytes (NUL-terminated copy), also read as a
+ *              proxy URL whose userinfo is a secret
  *   the rest   the text an answer brought, handed over in an exactly-sized heap buffer (plus the NUL that
  *              codat_redact's contract asks for), so ASan sees any read past it
  * Invariants checked (abort on violation), for secrets that cannot be completed by the mark itself (no '['
@@ -55,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     codat_secrets s;
     codat_secrets_init(&s);
     codat_secrets_add_authorization(&s, auth, strlen(auth));
+    codat_secrets_add_url_userinfo(&s, auth); /* the same bytes read as a proxy URL */
     free(auth);
 
     size_t len = size - 1 - n;
