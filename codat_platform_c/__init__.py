@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 # The C extension links libcurl, whose dependency chain (OpenSSL, GnuTLS via librtmp, Kerberos, LDAP,
-# SSH, ...) takes the dynamic loader about 5 ms to map. It is loaded on first use of a name below
+# SSH, ...) takes the dynamic loader about 10 ms of CPU to map (bench/import_cost.py). It is loaded on first use of a name below
 # (PEP 562), so that `import codat_platform_c` itself stays well under a millisecond.
 _LAZY = {
     "Client": "_client", "CodatError": "_core", "ErrorMessage": "_core", "SDKError": "_core",
@@ -46,6 +46,46 @@ def __dir__():
 DEFAULT_SERVER_URL = "https://api.codat.io"
 
 
+_LONG_MAX = (1 << 63) - 1  # the C core keeps the intervals in a C long
+
+
+def _check_ms(name, value):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"RetryConfig.{name} must be an int, not {type(value).__name__}")
+    if value > _LONG_MAX:
+        raise ValueError(f"RetryConfig.{name} is out of range")
+    if value < 0:
+        raise ValueError(f"RetryConfig.{name} must be >= 0")
+    return value
+
+
+def _check_exponent(value):
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"RetryConfig.exponent must be a number, not {type(value).__name__}")
+    try:
+        as_float = float(value)
+    except OverflowError:
+        raise ValueError("RetryConfig.exponent is out of range") from None
+    if not 1.0 <= as_float < float("inf"):
+        raise ValueError("RetryConfig.exponent must be a finite number >= 1")
+    return value
+
+
+def _check_status_codes(codes):
+    if isinstance(codes, (str, bytes)) or not hasattr(codes, "__iter__"):
+        raise TypeError('RetryConfig.status_codes must be a sequence of str such as ("429", "5XX"), not '
+                        f"{type(codes).__name__}")
+    checked = []
+    for code in codes:
+        text = str(code) if isinstance(code, int) else code
+        # "429" or "5XX": a first digit 1-5, then two ASCII digits or XX (either case).
+        if not (isinstance(text, str) and len(text) == 3 and text[0] in "12345"
+                and (text[1:] in ("XX", "xx", "Xx", "xX") or (text[1] in "0123456789" and text[2] in "0123456789"))):
+            raise ValueError(f'RetryConfig.status_codes: {code!r} is not a status code or pattern like "5XX"')
+        checked.append(text)
+    return tuple(checked)
+
+
 class RetryConfig:
     """Retry policy: exponential backoff as Codat's official SDKs default to.
 
@@ -61,12 +101,16 @@ class RetryConfig:
 
     def __init__(self, initial_interval_ms=500, max_interval_ms=60000, exponent=1.5,
                  max_elapsed_ms=3600000, retry_connection_errors=True, status_codes=("408", "429", "5XX")):
-        self.initial_interval_ms = initial_interval_ms
-        self.max_interval_ms = max_interval_ms
-        self.exponent = exponent
-        self.max_elapsed_ms = max_elapsed_ms
+        # Checked here, naming the field, rather than at every call that would use a broken config.
+        self.initial_interval_ms = _check_ms("initial_interval_ms", initial_interval_ms)
+        self.max_interval_ms = _check_ms("max_interval_ms", max_interval_ms)
+        self.exponent = _check_exponent(exponent)
+        self.max_elapsed_ms = _check_ms("max_elapsed_ms", max_elapsed_ms)
+        if not isinstance(retry_connection_errors, int):
+            raise TypeError("RetryConfig.retry_connection_errors must be a bool, not "
+                            f"{type(retry_connection_errors).__name__}")
         self.retry_connection_errors = retry_connection_errors
-        self.status_codes = tuple(str(c) for c in status_codes)
+        self.status_codes = _check_status_codes(status_codes)
 
     def _astuple(self):
         return tuple(getattr(self, name) for name in self.__slots__)

@@ -1,4 +1,5 @@
 """Type stubs for codat_platform_c (the package's public names)."""
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Literal
 
@@ -47,7 +48,7 @@ class Client(_core.Client):
         server_url: str = ...,
         timeout_ms: int | None = None,
         retries: RetryConfig | None = ...,
-        verify: bool | str = True,
+        verify: bool | str | bytes | os.PathLike[str] | os.PathLike[bytes] = True,
         max_body_bytes: int | None = None,
         cache: bool = False,
         cache_margin_s: float | None = None,

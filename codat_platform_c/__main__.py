@@ -60,25 +60,41 @@ def _client(args):
                         verify=args.ca_bundle or True)
 
 
+def _one_line(text):
+    """text made safe for one terminal line: the server wrote much of it, so every control character
+    (newlines, and ESC, which starts a terminal escape sequence) is shown escaped rather than sent."""
+    import re
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", lambda m: f"\\x{ord(m.group()):02x}"
+                  if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def _fail(message, code):
+    print(_one_line(f"error: {message}"), file=sys.stderr)
+    return code
+
+
 def _token(args):
     import codat_platform_c as codat
     try:
         with _client(args) as client:
             fetch = client.get_company_access_token if args.company_token else client.get_access_token
             answer = fetch(args.company_id)
-    except (TypeError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    except codat.TransportError as e:  # before OSError: it is also a ConnectionError
+        return _fail(f"{type(e).__name__}: {e}", EXIT_TRANSPORT)
+    except (TypeError, ValueError, OSError) as e:  # OSError: the CA bundle cannot be read
+        return _fail(e, EXIT_USAGE)
     except codat.ErrorMessage as e:
-        print(f"error: Codat answered {e}", file=sys.stderr)
-        return EXIT_API_ERROR
-    except codat.SDKError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_API_ERROR
-    except codat.TransportError as e:
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_TRANSPORT
-    print(json.dumps(answer) if args.json else answer["accessToken"])
+        return _fail(f"Codat answered {e}", EXIT_API_ERROR)
+    except codat.CodatError as e:  # SDKError, and any other error of the library
+        return _fail(e, EXIT_API_ERROR)
+    except (MemoryError, RuntimeError) as e:
+        return _fail(f"{type(e).__name__}: {e}", EXIT_API_ERROR)
+    if args.json:
+        print(json.dumps(answer))
+    elif _one_line(answer["accessToken"]) != answer["accessToken"]:
+        return _fail("the token holds control characters; use --json to see it escaped", EXIT_API_ERROR)
+    else:
+        print(answer["accessToken"])
     return EXIT_OK
 
 

@@ -1,4 +1,5 @@
 """Type stubs for the C extension codat_platform_c._core."""
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol, TypedDict, final
 
@@ -60,7 +61,7 @@ class Client:
         server_url: str = ...,
         timeout_ms: int | None = None,
         retries: _RetryLike | None = ...,
-        verify: bool | str = True,
+        verify: bool | str | bytes | os.PathLike[str] | os.PathLike[bytes] = True,
         max_body_bytes: int | None = None,
     ) -> None: ...
     def get_access_token(

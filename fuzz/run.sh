@@ -25,13 +25,14 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
     seconds=$1
     shift
 fi
-TARGETS=${*:-fuzz_classify fuzz_url fuzz_retry_after}
+TARGETS=${*:-fuzz_classify fuzz_url fuzz_retry_after fuzz_redact}
 
 sources_for() {
     case "$1" in
     fuzz_classify) echo "$CORE/classify.c" ;;
     fuzz_url) echo "$CORE/url.c" ;;
     fuzz_retry_after) echo "$CORE/backoff.c" ;;
+    fuzz_redact) echo "$CORE/redact.c" ;;
     *) return 1 ;;
     esac
 }

@@ -53,6 +53,19 @@ def _translate(exc: BaseException) -> BaseException:
     return _delegate.bilingual(new)  # also the official class, if the application imported it
 
 
+# The core refuses a 2XX without an accessToken string (SDKError with this message); the SDK's
+# ConnectionManagementAccessToken allows that, so its model decides here, from the same body.
+_NO_TOKEN = "the answer holds no accessToken string"
+
+
+def _model_or_translate(which: str, exc: BaseException) -> Any:
+    status = getattr(exc, "status_code", 0) or 0
+    if isinstance(exc, _codat.SDKError) and 200 <= status < 300 and str(exc).startswith(_NO_TOKEN):
+        import json
+        return _to_model(which, json.loads(getattr(exc, "body", "")))
+    raise _translate(exc) from exc
+
+
 def _invalid_model(which: str, value: Any, problem: ValueError) -> errors.ResponseValidationError:
     import json
     try:
@@ -220,7 +233,7 @@ class CodatPlatform:
             else:
                 value = client.get_company_access_token(company_id, **opts)
         except (_codat.ErrorMessage, _codat.SDKError) as exc:
-            raise _translate(exc) from exc
+            return _model_or_translate(which, exc)
         return _to_model(which, value)
 
     async def _fetch_async(self, which: str, request: Any, retries: Any, server_url: Optional[str],
@@ -234,7 +247,7 @@ class CodatPlatform:
             else:
                 value = await client.get_company_access_token_async(company_id, **opts)
         except (_codat.ErrorMessage, _codat.SDKError) as exc:
-            raise _translate(exc) from exc
+            return _model_or_translate(which, exc)
         return _to_model(which, value)
 
 

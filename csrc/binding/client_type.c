@@ -167,6 +167,19 @@ static int is_token_char(unsigned char ch)
     return ch > 0x20 && ch < 0x7f && !strchr("()<>@,;:\\\"/[]?={}", ch);
 }
 
+/* Headers that frame the message or steer the connection: libcurl sets them from what it sends, and one
+ * given by hand would contradict it (a Transfer-Encoding on a GET leaves the server waiting for a body
+ * that never comes, and the call hangs with no timeout). */
+static int is_framing_header(const char *name, Py_ssize_t len)
+{
+    static const char *const framing[] = {"Content-Length", "Transfer-Encoding", "Host", "Connection",
+                                          "Keep-Alive", "Upgrade", "Proxy-Connection"};
+    for (size_t i = 0; i < sizeof framing / sizeof *framing; i++)
+        if ((size_t)len == strlen(framing[i]) && strncasecmp(name, framing[i], (size_t)len) == 0)
+            return 1;
+    return 0;
+}
+
 static int parse_headers(PyObject *mapping, call_options *co)
 {
     if (mapping == Py_None)
@@ -203,6 +216,11 @@ static int parse_headers(PyObject *mapping, call_options *co)
                 PyErr_SetString(PyExc_ValueError, "http_headers: a header name may hold only token characters");
                 return -1;
             }
+        }
+        if (is_framing_header(k, klen)) {
+            PyErr_Format(PyExc_ValueError, "http_headers: %U is set by the transfer itself and may not be given",
+                         key);
+            return -1;
         }
         if (check_header_value(v, vlen, "http_headers values") < 0)
             return -1;
@@ -684,6 +702,7 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
     cfg.user_agent = st->user_agent;
     char *auth_owned = NULL;
     size_t auth_owned_len = 0;
+    PyObject *verify_bytes = NULL; /* owns cfg.ca_bundle */
     int rc = -1;
 
     if (auth != Py_None && api_key != Py_None) {
@@ -699,8 +718,11 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         cfg.auth_header = PyUnicode_AsUTF8AndSize(auth, &len);
         if (!cfg.auth_header || check_header_value(cfg.auth_header, len, "auth_header") < 0)
             return -1;
-        if (len == 0) {
-            PyErr_SetString(PyExc_ValueError, "auth_header must not be empty");
+        /* libcurl reads a header with a blank value as "remove this header": the requests would go out
+         * with no Authorization at all. */
+        if (strspn(cfg.auth_header, " \t\v\f") == (size_t)len) {
+            PyErr_SetString(PyExc_ValueError, len ? "auth_header must not be only whitespace"
+                                                  : "auth_header must not be empty");
             return -1;
         }
     } else if (api_key != Py_None) {
@@ -712,8 +734,9 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         const char *key = PyUnicode_AsUTF8AndSize(api_key, &len);
         if (!key || check_header_value(key, len, "api_key") < 0)
             return -1;
-        if (len == 0) {
-            PyErr_SetString(PyExc_ValueError, "api_key must not be empty");
+        if (strspn(key, " \t\v\f") == (size_t)len) {
+            PyErr_SetString(PyExc_ValueError, len ? "api_key must not be only whitespace"
+                                                  : "api_key must not be empty");
             return -1;
         }
         auth_owned = basic_auth_from_key(key, (size_t)len);
@@ -738,11 +761,29 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
     }
     if (PyBool_Check(verify)) {
         cfg.verify = verify == Py_True;
-    } else if (PyUnicode_Check(verify)) {
+    } else if (PyUnicode_Check(verify) || PyBytes_Check(verify) ||
+               PyObject_HasAttrString(verify, "__fspath__")) {
+        /* A path: str, bytes or os.PathLike, in the file system encoding. */
         cfg.verify = 1;
-        cfg.ca_bundle = PyUnicode_AsUTF8(verify);
-        if (!cfg.ca_bundle)
+        PyObject *fspath = PyOS_FSPath(verify);
+        if (!fspath)
             goto out;
+        if (PyUnicode_Check(fspath) && PyUnicode_FindChar(fspath, 0, 0, PyUnicode_GET_LENGTH(fspath), 1) != -1) {
+            Py_DECREF(fspath);
+            PyErr_SetString(PyExc_ValueError, "verify: a CA bundle path must not contain NUL");
+            goto out;
+        }
+        int ok = PyUnicode_Check(fspath) ? PyUnicode_FSConverter(fspath, &verify_bytes)
+                                         : (verify_bytes = Py_NewRef(fspath)) != NULL;
+        Py_DECREF(fspath);
+        if (!ok)
+            goto out;
+        cfg.ca_bundle = PyBytes_AS_STRING(verify_bytes);
+        if (strlen(cfg.ca_bundle) != (size_t)PyBytes_GET_SIZE(verify_bytes) || !cfg.ca_bundle[0]) {
+            PyErr_SetString(PyExc_ValueError, cfg.ca_bundle[0] ? "verify: a CA bundle path must not contain NUL"
+                                                               : "verify: the CA bundle path is empty");
+            goto out;
+        }
         struct stat sb;
         if (stat(cfg.ca_bundle, &sb) != 0 || !S_ISREG(sb.st_mode)) {
             PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file", verify);
@@ -804,6 +845,7 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
     rc = 0;
 out:
     Py_XDECREF(url_obj);
+    Py_XDECREF(verify_bytes);
     if (auth_owned) {
         memset(auth_owned, 0, auth_owned_len);
         PyMem_Free(auth_owned);
@@ -863,7 +905,9 @@ static PyObject *Client_get_rate_limit(ClientObject *self, void *Py_UNUSED(closu
     return Py_BuildValue("{s:N,s:N,s:N}",
                          "limit", rl.limit >= 0 ? PyLong_FromLong(rl.limit) : Py_NewRef(Py_None),
                          "remaining", rl.remaining >= 0 ? PyLong_FromLong(rl.remaining) : Py_NewRef(Py_None),
-                         "reset", rl.reset[0] ? PyUnicode_FromString(rl.reset) : Py_NewRef(Py_None));
+                         "reset", rl.reset[0] ? PyUnicode_DecodeUTF8(rl.reset, (Py_ssize_t)strlen(rl.reset),
+                                                                     "replace")
+                                              : Py_NewRef(Py_None));
 }
 
 static PyObject *Client_get_server_url(ClientObject *self, void *Py_UNUSED(closure))

@@ -85,12 +85,21 @@ PyObject *headers_to_dict(const char *raw, size_t len)
                 Py_DECREF(dict);
                 return NULL;
             }
+            /* A repeated name collects its values in a list, joined once at the end: joining as they come
+             * would copy the growing string for each of up to ~40,000 repeats (libcurl's 300 KB of
+             * headers), seconds of CPU with the GIL held. */
             PyObject *prev = PyDict_GetItemWithError(dict, lower);
             int rc;
-            if (prev) {
-                PyObject *joined = PyUnicode_FromFormat("%U, %U", prev, value);
-                rc = joined ? PyDict_SetItem(dict, lower, joined) : -1;
-                Py_XDECREF(joined);
+            if (prev && PyList_CheckExact(prev)) {
+                rc = PyList_Append(prev, value);
+            } else if (prev) {
+                PyObject *values = PyList_New(2);
+                if (values) {
+                    PyList_SET_ITEM(values, 0, Py_NewRef(prev));
+                    PyList_SET_ITEM(values, 1, Py_NewRef(value));
+                }
+                rc = values ? PyDict_SetItem(dict, lower, values) : -1;
+                Py_XDECREF(values);
             } else {
                 rc = PyErr_Occurred() ? -1 : PyDict_SetItem(dict, lower, value);
             }
@@ -103,6 +112,27 @@ PyObject *headers_to_dict(const char *raw, size_t len)
         }
         p = line_end + 1;
     }
+    PyObject *separator = PyUnicode_FromString(", ");
+    if (!separator) {
+        Py_DECREF(dict);
+        return NULL;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *name, *values;
+    while (PyDict_Next(dict, &pos, &name, &values)) {
+        if (!PyList_CheckExact(values))
+            continue;
+        PyObject *joined = PyUnicode_Join(separator, values);
+        /* replacing the value of a key already there: allowed while iterating */
+        if (!joined || PyDict_SetItem(dict, name, joined) < 0) {
+            Py_XDECREF(joined);
+            Py_DECREF(separator);
+            Py_DECREF(dict);
+            return NULL;
+        }
+        Py_DECREF(joined);
+    }
+    Py_DECREF(separator);
     return dict;
 }
 
@@ -200,7 +230,7 @@ static const char *sdk_error_reason(const codat_result *r)
     if (r->status >= 300 && r->status < 400)
         return "redirect not followed (the Authorization header stays with the configured server)";
     if (r->status >= 200 && r->status < 300)
-        return "unexpected response body (expected a JSON object)";
+        return r->message[0] ? r->message : "unexpected response body (expected a JSON object)";
     if (r->status < 200)
         return "unexpected informational response";
     return "API error occurred";

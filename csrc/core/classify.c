@@ -82,16 +82,53 @@ static int has_nul_escape(const char *s, size_t len)
     return 0;
 }
 
-static cJSON *parse_object(const char *body, size_t len)
+size_t codat_utf8_repair(const char *s, size_t len, char *out, size_t cap)
 {
-    if (!body || len == 0)
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = 1;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80)
+            n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        const char *piece = s + i;
+        size_t piece_len = n;
+        if (c == 0 || (c >= 0x80 && (n == 1 || i + n > len || !codat_is_valid_utf8(s + i, n)))) {
+            piece = replacement; /* a NUL would cut the C string short: it is replaced too */
+            piece_len = 3;
+            n = 1;
+        }
+        if (o + piece_len > cap - 1)
+            break; /* never half a character */
+        memcpy(out + o, piece, piece_len);
+        o += piece_len;
+        i += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static cJSON *parse_object(const char *body, size_t len, const char **why)
+{
+    if (!body || len == 0) {
+        *why = "unexpected response body (expected a JSON object, got an empty body)";
         return NULL;
+    }
     /* JSON is UTF-8 (RFC 8259); a token with broken bytes must not come back silently repaired. */
-    if (!codat_is_valid_utf8(body, len))
+    if (!codat_is_valid_utf8(body, len)) {
+        *why = "unexpected response body (expected a JSON object; the body is not valid UTF-8)";
         return NULL;
-    /* Nor may it come back silently truncated at an escaped NUL. */
-    if (has_nul_escape(body, len))
+    }
+    /* Nor may it come back silently truncated at a NUL: cJSON keeps strings NUL-terminated, so a raw NUL
+     * byte inside a string (a key or a value) cuts it short just like the escape does, and a key cut
+     * short can even replace an earlier key. A raw NUL is invalid anywhere in JSON text. */
+    if (has_nul_escape(body, len) || memchr(body, '\0', len)) {
+        *why = "unexpected response body (a JSON string holds a NUL character)";
         return NULL;
+    }
+    *why = "unexpected response body (expected a JSON object)";
     const char *end = NULL;
     cJSON *json = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (json) {
@@ -110,21 +147,52 @@ static cJSON *parse_object(const char *body, size_t len)
     return json;
 }
 
+/* The string a token answer carries as accessToken, if any. Duplicate keys: the last one counts, as it
+ * does once the object is a Python dict. */
+static const cJSON *access_token(const cJSON *json)
+{
+    const cJSON *last = NULL;
+    for (const cJSON *child = json->child; child; child = child->next)
+        if (child->string && strcmp(child->string, "accessToken") == 0)
+            last = child;
+    return cJSON_IsString(last) ? last : NULL;
+}
+
 codat_outcome codat_classify(long status, const char *content_type, const char *body, size_t len,
                              cJSON **json_out)
 {
+    const char *why;
+    return codat_classify_why(status, content_type, body, len, json_out, &why);
+}
+
+codat_outcome codat_classify_why(long status, const char *content_type, const char *body, size_t len,
+                                 cJSON **json_out, const char **why)
+{
+    const char *ignored;
     *json_out = NULL;
+    *why = NULL;
     if (status >= 200 && status < 300) {
-        if (!codat_is_json_content_type(content_type))
+        if (!codat_is_json_content_type(content_type)) {
+            *why = content_type && *content_type
+                ? "unexpected content type (expected application/json)"
+                : "unexpected response (no content type; expected application/json)";
             return CODAT_SDK_ERROR;
-        cJSON *json = parse_object(body, len);
+        }
+        cJSON *json = parse_object(body, len, why);
         if (!json)
             return CODAT_SDK_ERROR;
+        /* Both token endpoints promise an accessToken string; a 2XX without one is no token. */
+        if (!access_token(json)) {
+            cJSON_Delete(json);
+            *why = "the answer holds no accessToken string";
+            return CODAT_SDK_ERROR;
+        }
+        *why = NULL;
         *json_out = json;
         return CODAT_OK;
     }
     if (codat_is_error_message_status(status) && codat_is_json_content_type(content_type)) {
-        cJSON *json = parse_object(body, len);
+        cJSON *json = parse_object(body, len, &ignored);
         if (json) {
             *json_out = json;
             return CODAT_ERROR_MESSAGE;

@@ -163,9 +163,10 @@ void client_note_rate_limit(codat_client *c, const codat_job *job)
 {
     pthread_mutex_lock(&c->lock);
     /* Concurrent answers arrive out of order: within one quota window the lowest remaining is the
-     * newest figure, so a late answer carrying a higher one is stale. */
+     * newest figure, so a late answer carrying a higher one is stale. Only a reset time names the window:
+     * without one a higher figure may be a new window, and the latest answer wins. */
     if (c->rate_limit.known && job->rl_remaining > c->rate_limit.remaining && c->rate_limit.remaining >= 0 &&
-        strcmp(c->rate_limit.reset, job->rl_reset) == 0) {
+        job->rl_reset[0] && strcmp(c->rate_limit.reset, job->rl_reset) == 0) {
         pthread_mutex_unlock(&c->lock);
         return;
     }
@@ -296,7 +297,12 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
     /* Every request's headers. The User-Agent goes here rather than in CURLOPT_USERAGENT, which libcurl
      * formats anew for each request. */
     if (ok && cfg->auth_header)
-        ok = add_base_header(c, "Authorization", cfg->auth_header) == 0;
+        ok = add_base_header(c, "Authorization", cfg->auth_header) == 0 &&
+             codat_secrets_add_authorization(&c->secrets, cfg->auth_header, strlen(cfg->auth_header)) == 0;
+    /* A proxy's credentials travel as Proxy-Authorization: a proxy's error page may echo them. */
+    if (ok)
+        ok = codat_secrets_add_url_userinfo(&c->secrets, c->proxy_http) == 0 &&
+             codat_secrets_add_url_userinfo(&c->secrets, c->proxy_https) == 0;
     if (ok)
         ok = add_base_header(c, "Accept", "application/json") == 0;
     if (ok)
@@ -366,6 +372,7 @@ void codat_client_free(codat_client *c)
     }
     /* else: a forked child freeing a parent's client: leak the handles rather than touch them. */
     curl_slist_free_all(c->base_headers);
+    codat_secrets_free(&c->secrets);
     free(c->server_url);
     if (c->auth_header) {
         memset(c->auth_header, 0, strlen(c->auth_header));

@@ -25,7 +25,7 @@ typedef enum {
 } codat_endpoint;
 
 typedef enum {
-    CODAT_OK = 0,          /* 2XX with a JSON object body: json holds it */
+    CODAT_OK = 0,          /* 2XX with a JSON object body holding an accessToken string: json holds it */
     CODAT_ERROR_MESSAGE,   /* 401/402/403/404/429/500/503 with an application/json object body */
     CODAT_SDK_ERROR,       /* any other status or body the API does not promise */
     CODAT_TRANSPORT,       /* no HTTP answer: refused, DNS, TLS, reset */
@@ -171,6 +171,14 @@ int codat_is_json_content_type(const char *content_type);
  * parsed object (the caller frees it). */
 codat_outcome codat_classify(long status, const char *content_type, const char *body, size_t len,
                              cJSON **json_out);
+/* codat_classify, with *why set to a static sentence saying what was wrong for a CODAT_SDK_ERROR on a 2XX
+ * (e.g. "the answer holds no accessToken string"), else NULL. A 2XX is CODAT_OK only with an
+ * application/json object whose accessToken is a string. */
+codat_outcome codat_classify_why(long status, const char *content_type, const char *body, size_t len,
+                                 cJSON **json_out, const char **why);
+/* Copies s[0..len) into out (cap bytes, NUL-terminated), each broken UTF-8 byte and each NUL replaced by
+ * U+FFFD, stopping before a character that would not fit whole. Returns the bytes written. */
+size_t codat_utf8_repair(const char *s, size_t len, char *out, size_t cap);
 /* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 int codat_is_valid_utf8(const char *s, size_t len);
 /* Whether the status is an ErrorMessage status (401, 402, 403, 404, 429, 500, 503). */

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include "codat.h"
 #include "slots.h"
+#include "redact.h"
 
 #define CODAT_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
 #define CODAT_CANCEL_POLL_MS 50
@@ -38,6 +39,10 @@ struct codat_job {
     /* The request. */
     char *url;
     struct curl_slist *headers;   /* owned; NULL means the client's base headers */
+    const struct curl_slist *base_headers; /* the client's: their Authorization is redacted too */
+    const codat_secrets *client_secrets; /* the client's, when the call adds no headers */
+    codat_secrets secrets;        /* with headers of its own: every Authorization it could have sent */
+    int secrets_state;            /* 0 not built, 1 built, -1 out of memory (then nothing is shown) */
     int https;                    /* the URL is https://: picks the client's proxy, and PIPEWAIT */
     uint64_t company_key;         /* codat_company_key(company id): its slot in the client's table */
     int holds_slot;               /* this attempt counts toward the company's limit */
@@ -54,6 +59,7 @@ struct codat_job {
     growbuf body, hdrs;
     double retry_after_s;
     int body_too_large;
+    int headers_too_large;        /* body_too_large because of the header block */
     int redacted;                 /* this attempt's body and headers were scanned for secrets */
     long rl_limit, rl_remaining;
     char rl_reset[64];
@@ -105,6 +111,7 @@ struct codat_client {
     int closed;
     char *server_url;
     char *auth_header;            /* kept only to redact it from error bodies */
+    codat_secrets secrets;        /* what auth_header gives away (redact.h), for every call to redact */
     char *ca_bundle;
     char *user_agent;
     char *proxy_http, *proxy_https, *no_proxy; /* from the environment when the client was made */

@@ -74,6 +74,56 @@ static long parse_long_or(const char *s, long fallback)
     return (end != s && *end == '\0') ? v : fallback;
 }
 
+/* ---- secrets ---- */
+
+static int add_authorizations(codat_secrets *s, const struct curl_slist *h)
+{
+    static const char *const names[] = {"Authorization:", "Proxy-Authorization:"};
+    int rc = 0;
+    for (; h; h = h->next)
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            size_t n = strlen(names[i]);
+            if (strncasecmp(h->data, names[i], n) == 0)
+                rc |= codat_secrets_add_authorization(s, h->data + n, strlen(h->data + n));
+        }
+    return rc;
+}
+
+/* Every credential this job could have sent: the client's Authorization and any the call passed in
+ * http_headers (the SDK facade's security= callable arrives that way), with what each gives away
+ * (redact.h). A call without headers of its own uses the client's list, made once with the client; one
+ * with headers builds its own on the first answer that needs it. NULL when out of memory: the caller then
+ * shows nothing of the answer. */
+static const codat_secrets *job_secrets(codat_job *job)
+{
+    if (!job->headers)
+        return job->client_secrets;
+    if (job->secrets_state == 0) {
+        codat_secrets_init(&job->secrets);
+        int rc = add_authorizations(&job->secrets, job->headers);
+        rc |= add_authorizations(&job->secrets, job->base_headers);
+        job->secrets_state = rc ? -1 : 1;
+    }
+    return job->secrets_state > 0 ? &job->secrets : NULL;
+}
+
+/* X-Rate-Limit-Reset feeds client.rate_limit: kept only when it holds no secret (looked for in the whole
+ * value, before any truncation could cut a secret short of a match), and cut to the buffer at a character
+ * boundary with broken UTF-8 repaired, so that the attribute always decodes. */
+static void keep_rate_limit_reset(codat_job *job, const char *v, size_t n)
+{
+    while (n > 0 && (*v == ' ' || *v == '\t'))
+        v++, n--;
+    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    const codat_secrets *secrets = job_secrets(job);
+    if (!secrets || codat_holds_secret(v, n, secrets)) {
+        snprintf(job->rl_reset, sizeof job->rl_reset, "[REDACTED]");
+        return;
+    }
+    codat_utf8_repair(v, n, job->rl_reset, sizeof job->rl_reset);
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
     codat_job *job = userdata;
@@ -97,12 +147,13 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
         header_value(line, n, 23, value, sizeof value);
         job->rl_remaining = parse_long_or(value, -1);
     } else if (header_is(line, n, "x-rate-limit-reset:", 19)) {
-        header_value(line, n, 19, job->rl_reset, sizeof job->rl_reset);
+        keep_rate_limit_reset(job, line + 19, n - 19);
     }
     /* The header block is kept for SDKError.headers; cap it like the body (and report it the same way: a
      * response over max_body_bytes is an SDKError, not a transport failure). */
     if (job->hdrs.len + n > job->max_body) {
         job->body_too_large = 1;
+        job->headers_too_large = 1;
         return 0;
     }
     return growbuf_append(&job->hdrs, line, n) == 0 ? n : 0;
@@ -126,6 +177,8 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
         job->log_ctx = opts->log_ctx;
         job->log_level = opts->log_level;
     }
+    job->base_headers = c->base_headers;
+    job->client_secrets = &c->secrets;
     job->https = strncasecmp(server, "https:", 6) == 0;
     job->company_key = codat_company_key(company_id);
     job->url = codat_build_url(server, which, company_id);
@@ -165,6 +218,9 @@ void job_release(codat_job *job)
     job->headers = NULL;
     growbuf_free(&job->body);
     growbuf_free(&job->hdrs);
+    if (job->secrets_state != 0)
+        codat_secrets_free(&job->secrets);
+    job->secrets_state = 0;
 }
 
 static CURL *easy_new(codat_client *c)
@@ -257,6 +313,7 @@ int job_start_attempt(codat_engine *e, codat_job *job)
     job->body.len = 0;
     job->hdrs.len = 0;
     job->body_too_large = 0;
+    job->headers_too_large = 0;
     job->redacted = 0;
     job->retry_after_s = -1;
     job->errbuf[0] = '\0';
@@ -331,59 +388,58 @@ static uint64_t rng_next(uint64_t *s)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-/* Replaces every occurrence of needle in buf with "[REDACTED]". */
-static void redact(growbuf *buf, const char *needle)
+static void growbuf_redact(growbuf *buf, const codat_secrets *secrets)
 {
-    static const char mark[] = "[REDACTED]";
-    size_t nlen = needle ? strlen(needle) : 0;
-    if (nlen < 4 || !buf->data || buf->len < nlen)
+    if (!buf->data)
         return;
-    growbuf out = {0};
-    size_t i = 0, copied = 0;
-    int found = 0;
-    while (i + nlen <= buf->len) {
-        if (memcmp(buf->data + i, needle, nlen) == 0) {
-            if (growbuf_append(&out, buf->data + copied, i - copied) ||
-                growbuf_append(&out, mark, sizeof mark - 1)) {
-                growbuf_free(&out);
-                return;
-            }
-            i += nlen;
-            copied = i;
-            found = 1;
-        } else {
-            i++;
-        }
-    }
-    if (!found)
-        return;
-    if (growbuf_append(&out, buf->data + copied, buf->len - copied)) {
-        growbuf_free(&out);
-        return;
-    }
-    growbuf_free(buf);
-    *buf = out;
+    codat_redact(&buf->data, &buf->len, secrets);
+    buf->cap = buf->len + 1; /* codat_redact may have replaced the buffer with one that just fits */
 }
 
-static void redact_secrets(codat_client *c, growbuf *buf)
+static void growbuf_wipe(growbuf *buf)
 {
-    if (!c->auth_header)
-        return;
-    redact(buf, c->auth_header);
-    /* "Basic QVBJ..." may be echoed as the credential alone. */
-    const char *space = strchr(c->auth_header, ' ');
-    if (space && strlen(space + 1) >= 8)
-        redact(buf, space + 1);
+    if (buf->data)
+        memset(buf->data, 0, buf->len);
+    buf->len = 0;
 }
 
-/* Scans this attempt's body and headers for the auth header, once. */
-static void redact_attempt(codat_engine *e, codat_job *job)
+/* Scans this attempt's body and headers for the secrets, once. Out of memory, they are dropped. */
+static void redact_attempt(codat_job *job)
 {
     if (job->redacted)
         return;
-    redact_secrets(e->client, &job->body);
-    redact_secrets(e->client, &job->hdrs);
+    const codat_secrets *secrets = job_secrets(job);
+    if (secrets) {
+        growbuf_redact(&job->body, secrets);
+        growbuf_redact(&job->hdrs, secrets);
+        /* Cut off at max_body_bytes, either may end inside a secret: its first part must not show. */
+        if (job->body_too_large && job->body.data) {
+            codat_redact_cut_tail(&job->body.data, &job->body.len, secrets);
+            job->body.cap = job->body.len + 1;
+        }
+        if (job->headers_too_large && job->hdrs.data) {
+            codat_redact_cut_tail(&job->hdrs.data, &job->hdrs.len, secrets);
+            job->hdrs.cap = job->hdrs.len + 1;
+        }
+    } else {
+        growbuf_wipe(&job->body);
+        growbuf_wipe(&job->hdrs);
+    }
     job->redacted = 1;
+}
+
+/* The parsed answer, every string of it (keys too): a secret may hide in an escape that only the parser
+ * resolves ("\\u002B" in the raw text is "\u002B" in the string). Returns 0, or -1 when out of memory
+ * (the answer must then not be shown). */
+static int redact_parsed(codat_job *job, cJSON *json)
+{
+    if (!json)
+        return 0;
+    const codat_secrets *secrets = job_secrets(job);
+    if (!secrets)
+        return -1;
+    codat_redact_json(json, secrets);
+    return 0;
 }
 
 static const char *outcome_name(codat_outcome o)
@@ -400,12 +456,12 @@ static const char *outcome_name(codat_outcome o)
     }
 }
 
-static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long status, cJSON *json,
+static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *json,
                    CURLcode code, const char *message)
 {
     codat_result *r = job->out;
     if (outcome != CODAT_OK)
-        redact_attempt(e, job);
+        redact_attempt(job);
     r->outcome = outcome;
     r->status = status;
     r->json = json;
@@ -439,7 +495,7 @@ static void finish(codat_engine *e, codat_job *job, codat_outcome outcome, long 
 void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const char *message)
 {
     easy_return(e, job);
-    finish(e, job, outcome, 0, NULL, CURLE_ABORTED_BY_CALLBACK, message);
+    finish(job, outcome, 0, NULL, CURLE_ABORTED_BY_CALLBACK, message);
 }
 
 /* Whether the kept header block (the final response's: it restarts at each status line) holds its
@@ -490,13 +546,22 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
         job->body_too_large = 1;
     if (job->body_too_large) {
         outcome = CODAT_SDK_ERROR;
-        snprintf(message, sizeof message, "response body exceeds max_body_bytes (%zu bytes)", job->max_body);
+        snprintf(message, sizeof message, "response %s max_body_bytes (%zu bytes)",
+                 job->headers_too_large ? "headers exceed" : "body exceeds", job->max_body);
     } else if (code == CURLE_OK) {
         /* Redact before parsing, so that neither the body nor the parsed error object can carry a
          * secret that a misbehaving server or proxy echoed back. */
         if (status < 200 || status >= 300)
-            redact_attempt(e, job);
-        outcome = codat_classify(status, content_type, job->body.data, job->body.len, &json);
+            redact_attempt(job);
+        const char *why = NULL;
+        outcome = codat_classify_why(status, content_type, job->body.data, job->body.len, &json, &why);
+        if (why)
+            snprintf(message, sizeof message, "%s", why);
+        if (redact_parsed(job, json) < 0) {
+            cJSON_Delete(json);
+            json = NULL;
+            outcome = CODAT_NO_MEMORY;
+        }
         retryable = outcome != CODAT_OK && job->retry.enabled && status > 0 && status < CODAT_MAX_STATUS &&
                     job->retry.retry_status[status];
     } else {
@@ -551,5 +616,5 @@ void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
             return;
         }
     }
-    finish(e, job, outcome, status, json, code, message[0] ? message : NULL);
+    finish(job, outcome, status, json, code, message[0] ? message : NULL);
 }

@@ -14,7 +14,7 @@
 # "N passed, M failed" over all passes and exits nonzero if anything failed. A build failure, a crash, a
 # valgrind error or a sanitizer report counts as one failure of that run (on top of failed tests).
 # Artefacts go only to tests/c/build/. CC, SAN_CC, VALGRIND=0, SANITIZE=0 and CODAT_CORE_DIR (another
-# directory holding url.c, classify.c, backoff.c, slots.c and codat.h) are read from the environment.
+# directory holding url.c, classify.c, backoff.c, slots.c, redact.c and codat.h) are read from the environment.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,13 +36,14 @@ for arg in "$@"; do
 done
 
 # test name -> the core sources it needs
-TESTS="test_url test_classify test_backoff test_slots"
+TESTS="test_url test_classify test_backoff test_slots test_redact"
 sources_for() {
     case "$1" in
     test_url) echo "$CORE/url.c" ;;
     test_classify) echo "$CORE/classify.c" ;;
     test_backoff) echo "$CORE/backoff.c" ;;
     test_slots) echo "$CORE/slots.c" ;;
+    test_redact) echo "$CORE/redact.c" ;;
     esac
 }
 

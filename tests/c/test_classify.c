@@ -94,7 +94,6 @@ TT_TEST(error_message_status_set)
 TT_TEST(classify_200_json_object_ok)
 {
     CLASSIFY(200, JSON, OBJ, CODAT_OK);
-    CLASSIFY(200, JSON, "{}", CODAT_OK);
     CLASSIFY(200, JSON "; charset=utf-8", OBJ, CODAT_OK);
     CLASSIFY(200, "Application/Json", OBJ, CODAT_OK);
     CLASSIFY(200, JSON, "  \n" OBJ "\r\n  ", CODAT_OK); /* surrounding whitespace is valid JSON */
@@ -327,6 +326,92 @@ TT_TEST(classify_escaped_nul)
     }
 }
 
+/* A raw NUL byte cuts a cJSON string short just as the escape does: refused anywhere in the body. */
+TT_TEST(classify_raw_nul)
+{
+    static const char in_value[] = "{\"accessToken\":\"tok-REAL\0-REST\"}";
+    static const char in_key[] = "{\"accessToken\":\"good\",\"accessToken\0zzz\":\"evil\"}";
+    static const char after[] = "{\"accessToken\":\"t\"}\0";
+    CLASSIFY_LEN(200, JSON, in_value, sizeof in_value - 1, CODAT_SDK_ERROR);
+    CLASSIFY_LEN(200, JSON, in_key, sizeof in_key - 1, CODAT_SDK_ERROR);
+    CLASSIFY_LEN(200, JSON, after, sizeof after - 1, CODAT_SDK_ERROR);
+    CLASSIFY_LEN(404, JSON, in_value, sizeof in_value - 1, CODAT_SDK_ERROR);
+    cJSON *json = NULL;
+    const char *why = NULL;
+    codat_classify_why(200, JSON, in_value, sizeof in_value - 1, &json, &why);
+    TT_CHECK(why && strstr(why, "NUL"));
+}
+
+/* A 2XX is a token only with an accessToken string; with duplicate keys the last one counts. */
+TT_TEST(classify_2xx_needs_an_access_token_string)
+{
+    static const char *const none[] = {
+        "{}", "{\"accessToken\":null}", "{\"accessToken\":5}", "{\"accessToken\":{}}",
+        "{\"accessToken\":[\"t\"]}", "{\"accessToken\":true}", "{\"AccessToken\":\"t\"}",
+        "{\"accessToken\":\"t\",\"accessToken\":null}", "{\"x\":{\"accessToken\":\"t\"}}",
+    };
+    for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
+        CLASSIFY(200, JSON, none[i], CODAT_SDK_ERROR);
+        cJSON *json = NULL;
+        const char *why = NULL;
+        TT_EQ_LONG(codat_classify_why(204, JSON, none[i], strlen(none[i]), &json, &why), CODAT_SDK_ERROR);
+        TT_EQ_STR(why, "the answer holds no accessToken string");
+        TT_CHECK(json == NULL);
+    }
+    CLASSIFY(200, JSON, "{\"accessToken\":null,\"accessToken\":\"last\"}", CODAT_OK);
+    CLASSIFY(200, JSON, "{\"accessToken\":\"\"}", CODAT_OK); /* a string, if an odd one */
+    /* an error status needs no token */
+    CLASSIFY(404, JSON, "{}", CODAT_ERROR_MESSAGE);
+}
+
+/* What was wrong with a 2XX, said so; nothing said for the outcomes that are not SDK errors. */
+TT_TEST(classify_why_names_the_problem)
+{
+    static const struct { long status; const char *ctype, *body, *want; } cases[] = {
+        {200, "text/plain", OBJ, "unexpected content type (expected application/json)"},
+        {200, NULL, OBJ, "unexpected response (no content type; expected application/json)"},
+        {200, JSON, "", "unexpected response body (expected a JSON object, got an empty body)"},
+        {200, JSON, "[1]", "unexpected response body (expected a JSON object)"},
+        {200, JSON, "{\"accessToken\":\"\xff\"}", "unexpected response body (expected a JSON object; the body is not valid UTF-8)"},
+        {200, JSON, "{\"accessToken\":\"a\\u0000\"}", "unexpected response body (a JSON string holds a NUL character)"},
+        {200, JSON, OBJ, NULL},
+        {404, JSON, ERR_OBJ, NULL},
+        {500, "text/html", "x", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cJSON *json = NULL;
+        const char *why = "untouched";
+        codat_classify_why(cases[i].status, cases[i].ctype, cases[i].body, strlen(cases[i].body), &json, &why);
+        TT_EQ_STR(why, cases[i].want);
+        cJSON_Delete(json);
+    }
+}
+
+static void expect_repair(const char *in, size_t len, size_t cap, const char *want)
+{
+    char out[80];
+    memset(out, 'Z', sizeof out);
+    size_t n = codat_utf8_repair(in, len, out, cap);
+    TT_EQ_STR(out, want);
+    TT_EQ_LONG(n, strlen(want));
+    TT_CHECK(codat_is_valid_utf8(out, n));
+}
+
+TT_TEST(utf8_repair_never_stores_broken_utf8)
+{
+    expect_repair("plain", 5, 64, "plain");
+    expect_repair("\xff\xfe x", 4, 64, "\xEF\xBF\xBD\xEF\xBF\xBD x");
+    expect_repair("ok\xc3", 3, 64, "ok\xEF\xBF\xBD");                 /* a lead byte at the end */
+    expect_repair("\xe2\x82", 2, 64, "\xEF\xBF\xBD\xEF\xBF\xBD");     /* a sequence cut short */
+    expect_repair("a\0b", 3, 64, "a\xEF\xBF\xBD" "b");                 /* NUL */
+    expect_repair("\xed\xa0\x80", 3, 64, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); /* a surrogate */
+    /* cut at the buffer only between characters: "xé" in 3 bytes of room keeps "x" */
+    expect_repair("x\xc3\xa9", 3, 3, "x");
+    expect_repair("x\xc3\xa9", 3, 4, "x\xc3\xa9");
+    expect_repair("\xe2\x82\xac\xe2\x82\xac", 6, 6, "\xe2\x82\xac");
+    expect_repair("abc", 3, 1, "");
+}
+
 int main(void)
 {
     TT_RUN(json_content_type_accepts);
@@ -348,5 +433,9 @@ int main(void)
     TT_RUN(utf8_validation);
     TT_RUN(classify_invalid_utf8_is_sdk_error);
     TT_RUN(classify_escaped_nul);
+    TT_RUN(classify_raw_nul);
+    TT_RUN(classify_2xx_needs_an_access_token_string);
+    TT_RUN(classify_why_names_the_problem);
+    TT_RUN(utf8_repair_never_stores_broken_utf8);
     return tt_summary();
 }
