@@ -740,12 +740,18 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         cfg.verify = verify == Py_True;
     } else if (PyUnicode_Check(verify)) {
         cfg.verify = 1;
-        cfg.ca_bundle = PyUnicode_AsUTF8(verify);
-        if (!cfg.ca_bundle)
+        const char *ca_path = PyUnicode_AsUTF8(verify);
+        if (!ca_path)
             goto out;
+        /* A file is a PEM bundle; a directory holds hashed certificates (as requests and httpx take it). */
         struct stat sb;
-        if (stat(cfg.ca_bundle, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file", verify);
+        if (stat(ca_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            cfg.ca_dir = ca_path;
+        } else if (stat(ca_path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            cfg.ca_bundle = ca_path;
+        } else {
+            PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file or directory",
+                         verify);
             goto out;
         }
     } else {

@@ -106,6 +106,7 @@ struct codat_client {
     char *server_url;
     char *auth_header;            /* kept only to redact it from error bodies */
     char *ca_bundle;
+    char *ca_dir;
     char *user_agent;
     char *proxy_http, *proxy_https, *no_proxy; /* from the environment when the client was made */
     int verify;
