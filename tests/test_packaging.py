@@ -37,7 +37,7 @@ def dists(tmp_path_factory):
 def test_sdist_has_the_c_sources(dists):
     sdist, _ = dists
     names = tarfile.open(sdist).getnames()
-    for want in ["csrc/core/codat.h", "csrc/core/client.c", "csrc/binding/binding.h", "setup.py",
+    for want in ["csrc/core/codat.h", "csrc/core/client.c", "csrc/binding/binding.h", "csrc/binding/compat.h", "setup.py",
                  "pyproject.toml", "codat_platform_c/_core.pyi", "codat_platform_c/py.typed"]:
         assert any(n.endswith(want) for n in names), want
 
@@ -109,6 +109,27 @@ def test_binary_wheel_installs_anywhere(tmp_path, minor):
     assert len(wheels) == 1, (minor, os.listdir(wheel_dir))
     # --only-binary: a compiler is never asked for, for the wheel nor its (pure Python) dependencies.
     run_smoke(python, tmp_path, ["--only-binary", ":all:", wheels[0]], libs="wheel")
+
+
+def test_binary_wheels_ship_the_bundled_licences():
+    wheel_dir = os.environ.get("CODAT_WHEEL_DIR")
+    if not wheel_dir:
+        pytest.skip("no CODAT_WHEEL_DIR: run scripts/wheel.sh, then CODAT_WHEEL_DIR=dist")
+    wheels = glob.glob(str(Path(wheel_dir) / "codat_platform_c-*-manylinux_*.whl"))
+    assert wheels
+    # Each bundled library, by the prefix of its file name in codat_platform_c.libs, and its notice.
+    notices = {"libcjson": "cJSON.txt", "libssl": "OpenSSL.txt", "libcrypto": "OpenSSL.txt",
+               "libnghttp2": "nghttp2.txt"}
+    for wheel in wheels:
+        names = zipfile.ZipFile(wheel).namelist()
+        licences = {Path(n).name for n in names if "/licenses/bundled/" in n}
+        assert "curl.txt" in licences, wheel  # libcurl is linked into _core.so itself
+        for lib in (Path(n).name for n in names if n.startswith("codat_platform_c.libs/")):
+            prefix = lib.split("-")[0]
+            assert prefix in notices, f"{lib} is bundled without a known licence"
+            assert notices[prefix] in licences, (wheel, lib)
+        text = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("bundled/OpenSSL.txt")))
+        assert b"Apache License" in text and b"Version 2.0" in text
 
 
 # The sdist against the system's libcurl and cJSON on the oldest supported Python (the main suite covers 3.11).
