@@ -17,16 +17,22 @@ SYSTEM_CA_FILES = (
 )
 
 
+def _readable_file(path):
+    return os.path.isfile(path) and os.access(path, os.R_OK)
+
+
 def default_verify_location():
-    """The CA bundle file or certificate directory for verify=True, or None for libcurl's default."""
+    """The CA bundle file or certificate directory for verify=True, or None for libcurl's default. What is
+    missing or unreadable is passed over, as OpenSSL passes it over for Python's ssl."""
     cert_file = os.environ.get("SSL_CERT_FILE")
-    if cert_file and os.path.isfile(cert_file):
+    if cert_file and _readable_file(cert_file):
         return cert_file
-    cert_dir = os.environ.get("SSL_CERT_DIR")
-    if cert_dir and os.path.isdir(cert_dir):
-        return cert_dir
+    # OpenSSL reads SSL_CERT_DIR as a list (like PATH); libcurl takes one directory: the first usable one.
+    for cert_dir in os.environ.get("SSL_CERT_DIR", "").split(os.pathsep):
+        if cert_dir and os.path.isdir(cert_dir) and os.access(cert_dir, os.R_OK | os.X_OK):
+            return cert_dir
     for path in SYSTEM_CA_FILES:
-        if os.path.isfile(path):
+        if _readable_file(path):
             return path
     try:
         import certifi

@@ -98,6 +98,12 @@ def test_ssl_cert_dir_is_honoured(tls_server, no_ca_env, tmp_path):
     assert _trusts(tls_server)
 
 
+def test_ssl_cert_dir_may_be_a_list_as_for_openssl(tls_server, no_ca_env, tmp_path):
+    ca_dir = _hashed_ca_dir(tls_server.ca_path, tmp_path)
+    no_ca_env.setenv("SSL_CERT_DIR", f"{tmp_path / 'absent'}:{ca_dir}")
+    assert _trusts(tls_server)
+
+
 def test_ssl_cert_file_comes_before_ssl_cert_dir(tls_server, no_ca_env, tmp_path):
     no_ca_env.setenv("SSL_CERT_FILE", tls_server.ca_path)
     no_ca_env.setenv("SSL_CERT_DIR", str(tmp_path))  # empty: would not trust the stand-in
