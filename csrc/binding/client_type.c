@@ -969,7 +969,8 @@ PyDoc_STRVAR(Client_doc,
 "A thread-safe Codat Platform API client for access tokens, backed by libcurl. auth_header is sent\n"
 "verbatim as Authorization (e.g. 'Basic BASE64(API_KEY)'); api_key builds that header for you.\n"
 "timeout_ms bounds each attempt (None: no limit). retries=None disables retries. verify may be a CA\n"
-"bundle path. Connections are kept alive and reused; close() (or a with block) frees them.");
+"bundle path or a hashed certificate directory. Connections are kept alive and reused; close() (or a\n"
+"with block) frees them.");
 
 static PyType_Slot client_slots[] = {
     {Py_tp_doc, (void *)Client_doc},
