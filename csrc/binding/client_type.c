@@ -745,9 +745,10 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
             goto out;
         /* A file is a PEM bundle; a directory holds hashed certificates (as requests and httpx take it). */
         struct stat sb;
-        if (stat(ca_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        int exists = stat(ca_path, &sb) == 0;
+        if (exists && S_ISDIR(sb.st_mode)) {
             cfg.ca_dir = ca_path;
-        } else if (stat(ca_path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        } else if (exists && S_ISREG(sb.st_mode)) {
             cfg.ca_bundle = ca_path;
         } else {
             PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file or directory",
