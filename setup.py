@@ -9,14 +9,16 @@ libcurl and cJSON are found with pkg-config. Switches (environment variables):
 import os
 import shutil
 import subprocess
+import re
 import sys
-import tomllib
 from pathlib import Path
 
 from setuptools import Extension, setup
 
 HERE = Path(__file__).resolve().parent
-VERSION = tomllib.loads((HERE / "pyproject.toml").read_text())["project"]["version"]
+# The version lives in pyproject.toml only. Read with a regular expression rather than tomllib, which
+# Python 3.10 lacks: the line is ours and simple.
+VERSION = re.search(r'(?m)^version\s*=\s*"([^"]+)"', (HERE / "pyproject.toml").read_text()).group(1)
 
 DEBIAN_PACKAGES = {"libcurl": "libcurl4-openssl-dev", "libcjson": "libcjson-dev"}
 
@@ -40,8 +42,13 @@ def flag(name):
 
 cflags = pkg_config("--cflags", *DEBIAN_PACKAGES)
 libs = pkg_config("--libs", *DEBIAN_PACKAGES)
-extra_compile = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-fvisibility=hidden", *cflags]
-extra_link = [*libs, "-lpthread", "-lm"]
+extra_compile = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-fvisibility=hidden",
+                 # A C API missing from the Python at hand must stop the build, not make an .so that
+                 # fails at import with an undefined symbol (3.11 names built for 3.10, say).
+                 "-Werror=implicit-function-declaration", *cflags]
+# --exclude-libs: when libcurl is a static archive (the wheel's trimmed build, scripts/wheel.sh), its
+# symbols stay private to _core.so, so another libcurl in the process (pycurl's, say) cannot clash.
+extra_link = [*libs, "-lpthread", "-lm", "-Wl,--exclude-libs,ALL"]
 if flag("CODAT_WERROR"):
     extra_compile.append("-Werror")
 if flag("CODAT_DEBUG") or flag("CODAT_SANITIZE"):

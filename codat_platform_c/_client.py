@@ -37,6 +37,10 @@ company are in flight at once, over every thread, batch and async call of the cl
     _limiter = None
 
     def __init__(self, *args, cache=False, cache_margin_s=None, **kwargs):
+        if kwargs.get("verify", True) is True:
+            # The CA store as Python's ssl finds it, not only where the bundled libcurl was built to look.
+            from ._ca import default_verify_location
+            kwargs["verify"] = default_verify_location() or True
         if cache:
             from . import _cache
             margin_s = _cache.check_margin(cache_margin_s)

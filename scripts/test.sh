@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: the C unit tests (plain, under valgrind, and with
-# ASan/UBSan), then the Python suite against the stand-in server on 127.0.0.1, then the Python suite
+# ASan/UBSan), builds the binary wheels (scripts/wheel.sh), then the Python suite against the stand-in server
+# on 127.0.0.1 (with each wheel's smoke suite on its CPython), then the Python suite
 # again against an ASan/UBSan build of the extension and a short fuzz run (scripts/sanitize.sh), and the
 # tests that run threads against a ThreadSanitizer build (scripts/tsan.sh).
 set -euo pipefail
@@ -8,8 +9,12 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== C unit tests"
 bash tests/c/run.sh --quiet
+# Binary wheels for every CPython 3.10-3.13 (scripts/wheel.sh); tests/test_packaging.py installs each into a
+# fresh venv with --only-binary :all: and runs tests/wheel_smoke.py there.
+echo "== Wheels"
+bash scripts/wheel.sh
 echo "== Python tests"
-.venv/bin/python -m pytest -q -p no:cacheprovider tests
+CODAT_WHEEL_DIR=dist .venv/bin/python -m pytest -q -p no:cacheprovider tests
 # The whole suite again against an ASan+UBSan build of the extension (kept apart in build/asan), leak
 # reports that pass through our code, then 20 s of libFuzzer per C target. CODAT_SKIP_SANITIZE=1 skips it.
 echo "== Sanitizers"

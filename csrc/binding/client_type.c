@@ -778,15 +778,22 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         Py_DECREF(fspath);
         if (!ok)
             goto out;
-        cfg.ca_bundle = PyBytes_AS_STRING(verify_bytes);
-        if (strlen(cfg.ca_bundle) != (size_t)PyBytes_GET_SIZE(verify_bytes) || !cfg.ca_bundle[0]) {
-            PyErr_SetString(PyExc_ValueError, cfg.ca_bundle[0] ? "verify: a CA bundle path must not contain NUL"
-                                                               : "verify: the CA bundle path is empty");
+        const char *ca_path = PyBytes_AS_STRING(verify_bytes);
+        if (strlen(ca_path) != (size_t)PyBytes_GET_SIZE(verify_bytes) || !ca_path[0]) {
+            PyErr_SetString(PyExc_ValueError, ca_path[0] ? "verify: a CA bundle path must not contain NUL"
+                                                       : "verify: the CA bundle path is empty");
             goto out;
         }
+        /* A file is a PEM bundle; a directory holds hashed certificates (as requests and httpx take it). */
         struct stat sb;
-        if (stat(cfg.ca_bundle, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file", verify);
+        int exists = stat(ca_path, &sb) == 0;
+        if (exists && S_ISDIR(sb.st_mode)) {
+            cfg.ca_dir = ca_path;
+        } else if (exists && S_ISREG(sb.st_mode)) {
+            cfg.ca_bundle = ca_path;
+        } else {
+            PyErr_Format(PyExc_FileNotFoundError, "verify: CA bundle %R is not a readable file or directory",
+                         verify);
             goto out;
         }
     } else {
@@ -1007,7 +1014,8 @@ PyDoc_STRVAR(Client_doc,
 "A thread-safe Codat Platform API client for access tokens, backed by libcurl. auth_header is sent\n"
 "verbatim as Authorization (e.g. 'Basic BASE64(API_KEY)'); api_key builds that header for you.\n"
 "timeout_ms bounds each attempt (None: no limit). retries=None disables retries. verify may be a CA\n"
-"bundle path. Connections are kept alive and reused; close() (or a with block) frees them.");
+"bundle path or a hashed certificate directory. Connections are kept alive and reused; close() (or a\n"
+"with block) frees them.");
 
 static PyType_Slot client_slots[] = {
     {Py_tp_doc, (void *)Client_doc},

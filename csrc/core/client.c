@@ -283,6 +283,7 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
     c->server_url = strdup(cfg->server_url);
     c->auth_header = dup_or_null(cfg->auth_header);
     c->ca_bundle = dup_or_null(cfg->ca_bundle);
+    c->ca_dir = dup_or_null(cfg->ca_dir);
     c->user_agent = strdup(cfg->user_agent ? cfg->user_agent : "codat-platform-c");
     c->proxy_http = env_proxy("http");
     c->proxy_https = env_proxy("https");
@@ -293,7 +294,8 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
     c->retry = cfg->retry;
     c->rate_limit.limit = c->rate_limit.remaining = -1;
     int ok = c->server_url && c->user_agent && c->proxy_http && c->proxy_https && c->no_proxy &&
-             (!cfg->auth_header || c->auth_header) && (!cfg->ca_bundle || c->ca_bundle) && share_setup(c) == 0;
+             (!cfg->auth_header || c->auth_header) && (!cfg->ca_bundle || c->ca_bundle) &&
+             (!cfg->ca_dir || c->ca_dir) && share_setup(c) == 0;
     /* Every request's headers. The User-Agent goes here rather than in CURLOPT_USERAGENT, which libcurl
      * formats anew for each request. */
     if (ok && cfg->auth_header)
@@ -379,6 +381,7 @@ void codat_client_free(codat_client *c)
         free(c->auth_header);
     }
     free(c->ca_bundle);
+    free(c->ca_dir);
     free(c->user_agent);
     free(c->proxy_http);
     free(c->proxy_https);

@@ -59,6 +59,7 @@ typedef struct {
     long timeout_ms;                /* per attempt; 0 = no limit */
     int verify;                     /* TLS peer and host verification */
     const char *ca_bundle;          /* NULL = system store */
+    const char *ca_dir;             /* a directory of hashed CA certificates (c_rehash); NULL = default */
     size_t max_body_bytes;          /* a larger response body is refused; 0 = default (4 MiB) */
     codat_retry_cfg retry;
     unsigned company_limit;         /* requests in flight per company, over every call of the client;

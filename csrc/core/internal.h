@@ -113,6 +113,7 @@ struct codat_client {
     char *auth_header;            /* kept only to redact it from error bodies */
     codat_secrets secrets;        /* what auth_header gives away (redact.h), for every call to redact */
     char *ca_bundle;
+    char *ca_dir;
     char *user_agent;
     char *proxy_http, *proxy_https, *no_proxy; /* from the environment when the client was made */
     int verify;

@@ -241,6 +241,8 @@ static CURL *easy_new(codat_client *c)
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
     if (c->ca_bundle)
         curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_bundle);
+    if (c->ca_dir)
+        curl_easy_setopt(easy, CURLOPT_CAPATH, c->ca_dir);
     curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
     return easy;
 }
