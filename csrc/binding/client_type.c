@@ -577,7 +577,11 @@ static PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, 
         Py_DECREF(ctx->callback);
         Py_DECREF(ctx->client);
         PyMem_RawFree(ctx);
-        PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
+        /* close() on another thread may have come between check_open and the submission */
+        if (codat_client_is_closed(self->core))
+            PyErr_SetString(PyExc_ValueError, "Client is closed");
+        else
+            PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
         return NULL;
     }
     return PyLong_FromUnsignedLongLong(id);
@@ -896,7 +900,9 @@ static void Client_dealloc(ClientObject *self)
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     if (self->core) {
-        /* No call is in flight: each holds a reference to self. */
+        /* No call is in flight: each holds a reference to self. This may run on the client's own I/O
+         * thread (an async call's completion dropped the last reference): the core then leaves the
+         * freeing to that thread, which ends once this completion returns. */
         close_core(self);
         codat_client_free(self->core);
         self->core = NULL;
