@@ -698,6 +698,7 @@ unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, 
 
 void codat_async_cancel(codat_client *c, unsigned long long id)
 {
+    check_fork(c); /* in a forked child, io_engine is the parent's: its wakeup socket is shared with it */
     pthread_mutex_lock(&c->lock);
     if (!c->io_engine || c->io_stop || id == 0) {
         pthread_mutex_unlock(&c->lock);
