@@ -146,6 +146,49 @@ def test_close_from_another_thread_ends_every_await(server):
         assert wait_until(lambda: ref() is None), "a stranded call still holds the client"
 
 
+def test_submissions_racing_close_are_all_completed_or_refused(server):
+    # Threads submit as fast as they can while another closes: each submission is either refused with
+    # ValueError or completed exactly once (nothing stranded between the I/O thread's last look and close).
+    for _ in range(6):
+        c = codat.Client(auth_header=AUTH, server_url=server.url)
+        lock = threading.Lock()
+        completions = {}
+        accepted, refused, other = [], [], []
+        go = threading.Barrier(5)
+
+        def submitter(n):
+            go.wait()
+            for i in range(100000):
+                key = (n, i)
+
+                def done(value, is_error, key=key):
+                    with lock:
+                        completions[key] = completions.get(key, 0) + 1
+                try:
+                    c._submit_async("connection_management", f"co{i % 20}", done)
+                except ValueError as e:
+                    refused.append(str(e))
+                    return
+                except Exception as e:  # noqa: BLE001 - collected for the assertion
+                    other.append(e)
+                    return
+                accepted.append(key)
+
+        threads = [threading.Thread(target=submitter, args=(n,)) for n in range(4)]
+        for th in threads:
+            th.start()
+        go.wait()
+        time.sleep(0.03)
+        c.close()
+        for th in threads:
+            th.join(30)
+        assert not other, other[:3]
+        assert len(refused) == 4 and all("closed" in m for m in refused)
+        assert wait_until(lambda: len(completions) == len(accepted), 10), \
+            f"{len(accepted) - len(completions)} of {len(accepted)} calls never completed"
+        assert set(completions.values()) <= {1}
+
+
 def test_a_call_cut_short_by_close_raises_value_error(server):
     c = codat.Client(auth_header=AUTH, server_url=server.url)
 
