@@ -98,6 +98,49 @@ def test_client_dropped_after_an_async_call_is_cut_short(server, variant):
     assert out.split() == ["alive", "0", "extra_threads", "0"], out
 
 
+SEVERAL_THREADS_DROP = """
+import asyncio, os, sys, threading, time, weakref
+import codat_platform_c as codat
+url, rounds = sys.argv[1], int(sys.argv[2])
+refs = []
+for _ in range(rounds):
+    c = codat.Client(auth_header="Basic QVBJX0tFWQ==", server_url=url)
+    refs.append(weakref.ref(c))
+    go = threading.Barrier(5)
+
+    def async_user(client):
+        go.wait()
+        async def cut_short():
+            try:
+                await asyncio.wait_for(client.get_access_token_async("silence"), 0.03)
+            except asyncio.TimeoutError:
+                pass
+        asyncio.run(cut_short())
+
+    def sync_user(client):
+        go.wait()
+        client.get_access_token("slow-30")
+
+    threads = [threading.Thread(target=async_user, args=(c,)) for _ in range(3)]
+    threads.append(threading.Thread(target=sync_user, args=(c,)))
+    del c  # from here only the threads (and their calls) hold the client
+    for th in threads:
+        th.start()
+    go.wait()
+    del th
+    threads.clear()  # the threads keep running: whichever holds the last reference drops it
+deadline = time.monotonic() + 30
+while any(r() is not None for r in refs) and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("alive", sum(r() is not None for r in refs))
+"""
+
+
+def test_client_shared_by_several_threads_dropped_with_calls_in_flight(server):
+    out = run_child(SEVERAL_THREADS_DROP, server.url, "40")
+    assert out.split() == ["alive", "0"], out
+
+
 # -- 2. close() on one thread while another thread's event loop keeps awaiting
 
 def test_close_from_another_thread_ends_every_await(server):
