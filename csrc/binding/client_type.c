@@ -902,10 +902,13 @@ static void Client_dealloc(ClientObject *self)
     if (self->core) {
         /* No call is in flight: each holds a reference to self. This may run on the client's own I/O
          * thread (an async call's completion dropped the last reference): the core then leaves the
-         * freeing to that thread, which ends once this completion returns. */
-        close_core(self);
-        codat_client_free(self->core);
+         * freeing to that thread, which ends once this completion returns. Closing may wait for the I/O
+         * thread, whose completions need the GIL: release it first, as every core lock wants. */
+        codat_client *core = self->core;
         self->core = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        codat_client_free(core); /* closes it first */
+        Py_END_ALLOW_THREADS
     }
     Py_CLEAR(self->server_url);
     Py_CLEAR(self->timeout_ms);
