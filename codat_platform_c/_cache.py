@@ -20,11 +20,11 @@ stops without an answer (its task was cancelled, Ctrl-C, or a caller error such 
 waiters try again themselves, one of them leading. A waiter waits at most its own ``timeout_ms`` (the
 call's, else the client's), then raises ``Timeout``; and when the leader is an async call whose event loop
 no longer runs (seen stopped twice, 0.1 s apart), the waiters give up on it and go round again, one of them
-leading (the stalled leader's answer, should its loop ever run again, reaches it but is not cached). A blocking caller on the leader's own thread (a
-batch's progress callback, or a sync call inside an event loop that leads asynchronously) sends its own
-request instead, since waiting there could never end. Every caller gets its own copy of the dict.
-``invalidate()`` drops entries and detaches requests in flight for them (their answers reach their
-callers but are not cached); ``close()`` drops everything.
+leading (the stalled leader's answer, should its loop ever run again, reaches it but is not cached). A
+blocking caller on the leader's own thread (a batch's progress callback, or a sync call inside an event
+loop that leads asynchronously) sends its own request instead, since waiting there could never end.
+Every caller gets its own copy of the dict. ``invalidate()`` drops entries and detaches requests in flight
+for them (their answers reach their callers but are not cached); ``close()`` drops everything.
 
 Per-company limit
 -----------------
@@ -50,6 +50,7 @@ MARGIN_FRACTION = 0.1
 
 _PENDING, _OK, _FAILED, _ABANDONED = range(4)
 STALL_CHECK_S = 0.1  # how often a waiter looks whether an async leader's event loop still runs
+_UNSET = object()
 
 
 def check_margin(margin_s):
@@ -285,6 +286,7 @@ class TokenCache:
         entry = self._entries.get(key)  # lock-free fast path: one dict read under the GIL
         if entry is not None and _monotonic() < entry.fresh_until:
             return dict(entry.value)
+        timeout_ms = deadline = _UNSET
         while True:
             entry, flight, lead = self._begin(key)
             if entry is not None:
@@ -301,7 +303,8 @@ class TokenCache:
                 return dict(value)
             if flight.led_here():  # waiting would deadlock: ask for our own
                 return dict(method(self._client_or_raise(), company_id, **options))
-            timeout_ms, deadline = self._deadline(options)
+            if deadline is _UNSET:  # counted from the first wait, not again after a leader gave up
+                timeout_ms, deadline = self._deadline(options)
             if not self._wait(key, flight, deadline):
                 raise _waiter_timeout(timeout_ms)
             if flight.state == _OK:
@@ -319,6 +322,7 @@ class TokenCache:
             return dict(entry.value)
         import asyncio
         loop = asyncio.get_running_loop()
+        timeout_ms = deadline = _UNSET
         while True:
             entry, flight, lead = self._begin(key, loop)
             if entry is not None:
@@ -333,7 +337,8 @@ class TokenCache:
                     raise
                 self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                 return dict(value)
-            timeout_ms, deadline = self._deadline(options)
+            if deadline is _UNSET:  # counted from the first wait, not again after a leader gave up
+                timeout_ms, deadline = self._deadline(options)
             if not await self._wait_async(key, flight, deadline):
                 raise _waiter_timeout(timeout_ms)
             if flight.state == _OK:
