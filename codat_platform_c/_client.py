@@ -45,7 +45,8 @@ company are in flight at once, over every thread, batch and async call of the cl
             from . import _cache
             margin_s = _cache.check_margin(cache_margin_s)
             super().__init__(*args, **kwargs)
-            _cache.install(self, margin_s)  # cached methods on this instance; the class keeps the C ones
+            # cached methods on this instance; the class keeps the C ones
+            _cache.install(self, margin_s, kwargs.get("timeout_ms"))
         else:
             if cache_margin_s is not None:
                 raise TypeError("cache_margin_s needs cache=True")

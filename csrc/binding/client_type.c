@@ -595,7 +595,11 @@ static PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, 
         Py_DECREF(ctx->callback);
         Py_DECREF(ctx->client);
         PyMem_RawFree(ctx);
-        PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
+        /* close() on another thread may have come between check_open and the submission */
+        if (codat_client_is_closed(self->core))
+            PyErr_SetString(PyExc_ValueError, "Client is closed");
+        else
+            PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
         return NULL;
     }
     return PyLong_FromUnsignedLongLong(id);
@@ -947,10 +951,15 @@ static void Client_dealloc(ClientObject *self)
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     if (self->core) {
-        /* No call is in flight: each holds a reference to self. */
-        close_core(self);
-        codat_client_free(self->core);
+        /* No call is in flight: each holds a reference to self. This may run on the client's own I/O
+         * thread (an async call's completion dropped the last reference): the core then leaves the
+         * freeing to that thread, which ends once this completion returns. Closing may wait for the I/O
+         * thread, whose completions need the GIL: release it first, as every core lock wants. */
+        codat_client *core = self->core;
         self->core = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        codat_client_free(core); /* closes it first */
+        Py_END_ALLOW_THREADS
     }
     Py_CLEAR(self->server_url);
     Py_CLEAR(self->timeout_ms);

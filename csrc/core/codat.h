@@ -117,10 +117,13 @@ typedef struct codat_client codat_client;
 int codat_global_init(void);
 
 codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen);
-/* Frees idle connections now; later calls fail with CODAT_BAD_INPUT. Calls in flight finish normally. */
+/* Frees idle connections now; later calls fail with CODAT_BAD_INPUT. Blocking calls in flight finish
+ * normally; asynchronous ones end CODAT_BAD_INPUT ("client is closed"). Safe from any thread, at once from
+ * several, and from the I/O thread itself (inside done()). */
 void codat_client_close(codat_client *c);
 int codat_client_is_closed(const codat_client *c);
-/* Only once no call is in flight. */
+/* Only once no call is in flight; may be called from inside done() (the I/O thread frees the client as
+ * it ends). */
 void codat_client_free(codat_client *c);
 
 /* One token, blocking. Returns out->outcome. */
