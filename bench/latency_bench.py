@@ -442,8 +442,37 @@ def report(a, rows, cells, results, dflt):
             json.dump({"default_concurrency": dflt, "rounds": a.rounds, "table": table,
                        "raw": {f"{p}/{d}/{n}": results[(d, p, n)] for (d, p, n) in cells}}, f, indent=1)
         log(f"[latency] wrote {a.out}.md and {a.out}.json")
+        update_results_md(a.out)
         plot(a, rows, table, a.out + ".png")
     return 0
+
+
+RESULTS_SECTION = "## 6. Latency: TLS, server delays of 20, 50 and 200 ms"
+
+
+def with_latency_section(results_md: str, out_dir: str) -> str:
+    """results.md with its section 6 replaced by the latest latency_results.md of out_dir (bench.py rewrites
+    results.md on every run; this keeps the latency figures in it)."""
+    head = results_md.split("\n" + RESULTS_SECTION)[0].rstrip("\n") + "\n"
+    try:
+        with open(os.path.join(out_dir, "latency_results.md")) as f:
+            body = f.read().split("\n", 1)[1]  # drop its own ### title
+    except (OSError, IndexError):
+        return head
+    return (f"{head}\n{RESULTS_SECTION}\n\nFrom `bash bench/run.sh latency` (`latency_results.md`, chart "
+            f"`latency_results.png`), copied here by whichever of the two benches ran last.\n{body}")
+
+
+def update_results_md(out_prefix: str) -> None:
+    out_dir = os.path.dirname(os.path.abspath(out_prefix))
+    path = os.path.join(out_dir, "results.md")
+    if os.path.basename(out_prefix) != "latency_results" or not os.path.exists(path):
+        return
+    with open(path) as f:
+        md = f.read()
+    with open(path, "w") as f:
+        f.write(with_latency_section(md, out_dir))
+    log(f"[latency] updated section 6 of {path}")
 
 
 def plot(a, rows, table, path):
