@@ -33,11 +33,11 @@ user's first batch does; every company id is distinct and every answer is checke
 
 Measured: tokens/s (wall), client CPU per token (user + system of the process), connections opened
 (= TLS handshakes: distinct connection serial numbers in nginx's access log for the run's company ids)
-and peak RSS (ru_maxrss of the process, imports included). Medians over rounds; "x SDK" is the median
+and peak RSS (VmHWM of the process, imports included). Medians over rounds; "x SDK" is the median
 of per-round ratios against the SDK gather of the same cell. The "limit" of a contender is the most a
 server with that delay can give it: in-flight requests / delay.
 
-Caps, to keep a full run near 15 minutes: the SDK's sync loop makes at most --sdk-sync-cap calls
+Caps, to keep a full run near 35 minutes on a busy 2-core machine: the SDK's sync loop makes at most --sdk-sync-cap calls
 (default 50: it is one delay per call, so its rate is flat) and its gather at most --sdk-gather-cap
 tokens at 200 ms (default 300); neither runs at 10,000 tokens (at 50 ms that is about 85 s per
 measurement, at 200 ms about 6 minutes). batch 16 and the other non-default concurrencies, and httpx,
@@ -85,10 +85,22 @@ def sdk_pool_size():
 # --------------------------------------------------------------------------- workers (subprocesses)
 
 
+def peak_rss():
+    """This process's peak RSS in bytes: VmHWM, the high-water mark of its own address space. Not ru_maxrss,
+    which Linux carries over exec from the forking parent (the bench's parent, 70-110 MB by the end)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def usage():
-    import resource
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024  # Linux: ru_maxrss in KiB
+    return ru.ru_utime + ru.ru_stime, peak_rss()
 
 
 def _check(tokens, n, token):
@@ -432,7 +444,7 @@ def report(a, rows, cells, results, dflt):
             "neither runs at 10,000 tokens (about 85 s at 50 ms and 6 min at 200 ms per measurement)",
             "batch with a non-default concurrency and httpx run at 1,000 tokens only (httpx spends 3-11 ms "
             "of CPU per token here, so 10,000 would take minutes per measurement)"]
-    lines += ["", "Capped, to keep a full run near 15 minutes: " + "; ".join(caps) + "."]
+    lines += ["", "Capped, to keep a full run near 35 minutes on 2 cores: " + "; ".join(caps) + "."]
     text = "\n".join(lines)
     print(text)
     if a.out:

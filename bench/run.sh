@@ -10,7 +10,7 @@
 #   bash bench/run.sh batch [...]   batch_bench.py instead: batches of 1,000 and 10,000 tokens vs wrk
 #                                   and the SDK (~1.5 min; its --help lists --sizes, --rounds, --json)
 #   bash bench/run.sh latency [...]  latency_bench.py: TLS (HTTP/2 and HTTP/1.1) with the server holding each
-#                                   answer 20/50/200 ms; batch, awaits, httpx, the SDK and h2load (~15 min;
+#                                   answer 20/50/200 ms; batch, awaits, httpx, the SDK and h2load (~35 min;
 #                                   --quick for a ~1.5 min smoke run; its --help lists the rest)
 #
 # Environment: VENV (default: <repo>/.venv), BENCH_UPGRADE=1 to upgrade the contenders from
