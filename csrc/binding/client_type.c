@@ -926,8 +926,9 @@ PyDoc_STRVAR(get_access_tokens_doc,
     ", endpoint='connection_management', progress=None,\n"
 "                  threads=None, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
 "Fetch tokens for many companies at once on libcurl multi handles (GIL released throughout), at most\n"
-"`concurrency` requests in flight (default DEFAULT_CONCURRENCY, the async calls' limit too). Returns {company_id: token dict or the exception that company's call\n"
-"raised}; duplicates are fetched once. endpoint='company' uses /companies/{id}/accessToken.\n"
+"`concurrency` requests in flight (default: DEFAULT_CONCURRENCY, also the async calls' limit). Returns\n"
+"{company_id: token dict or the exception that company's call raised}; duplicates are fetched once.\n"
+"endpoint='company' uses /companies/{id}/accessToken.\n"
 "progress(done, total) is called with the GIL held about every 100 ms and at the end. Ctrl-C cancels\n"
 "the whole batch. threads: how many threads (each with its own multi handle and share of the\n"
 "connections) drive the batch; None picks up to 4 from the CPUs, for batches of 512 or more.");

@@ -132,8 +132,8 @@ codat_outcome codat_get_token(codat_client *c, codat_endpoint which, const char 
  * of milliseconds, so a client gets at most this many / latency tokens per second (2,000/s at 50 ms). 100 is
  * libcurl's default cap on streams per HTTP/2 connection (CURLMOPT_MAX_CONCURRENT_STREAMS) and the least
  * RFC 9113 asks servers to allow, so one multi handle's transfers fit on one connection (one TLS
- * handshake); Codat documents 10 in flight per company (CODAT_COMPANY_LIMIT keeps to it) and no
- * account-wide cap. See README "Concurrency defaults" and bench/latency_results.md. */
+ * handshake). Codat documents 10 in flight per company (CODAT_COMPANY_LIMIT keeps to it) and no
+ * account-wide concurrency limit. See README "Concurrency defaults" and bench/latency_results.md. */
 #define CODAT_DEFAULT_CONCURRENCY 100
 
 /* Many tokens at once, at most `concurrency` transfers in flight. outs[i] answers company_ids[i].
