@@ -514,13 +514,14 @@ def plot(a, rows, table, path):
                     ax.annotate(lab, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center",
                                 va="bottom", fontsize=6)
         ax.set_yscale("log")
+        ax.set_ylim(top=ax.get_ylim()[1] * 8)  # head room for the legend above the tallest bars
         ax.set_xticks(range(len(shown)))
         ax.set_xticklabels([c.label.replace(": ", ":\n").replace(", ", ",\n") for c in shown], fontsize=6.5,
                            rotation=30, ha="right")
         ax.set_ylabel(f"tokens/s, {n:,} tokens (log)")
         ax.set_title(f"{'HTTP/2 offered' if p == 'h2' else 'HTTP/1.1 only'} over TLS "
                      "(labels: connections opened)", fontsize=9)
-        ax.legend(title="server delay", fontsize=7)
+        ax.legend(title="server delay", fontsize=7, loc="upper center", ncol=3)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
