@@ -30,6 +30,7 @@ sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from server import NginxServer, TOKEN, nginx_version  # noqa: E402
+from latency_bench import with_latency_section  # noqa: E402  (keeps section 6 of results.md)
 
 PY = sys.executable
 WORKER = os.path.join(HERE, "worker.py")
@@ -820,7 +821,7 @@ def main():
         th = res.get("threads", {}).get("summary", {})
         if "threads" in res:  # a run may have left figure 2 out
             res["threads"]["summary"] = {c: {int(t): v for t, v in per.items()} for c, per in th.items()}
-        md = report(saved["meta"], res, a)
+        md = with_latency_section(report(saved["meta"], res, a), a.out)
         with open(os.path.join(a.out, "results.md"), "w") as f:
             f.write(md)
         chart(res, os.path.join(a.out, "results.png"))
@@ -929,7 +930,7 @@ def main():
     meta["mode"] = "quick smoke run" if quick else "full run"
     meta["rounds"] = rounds
     meta["command"] = " ".join(["bash bench/run.sh"] + [shlex.quote(x) for x in sys.argv[1:]])
-    md = report(meta, results, a)
+    md = with_latency_section(report(meta, results, a), a.out)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(md)

@@ -5,6 +5,7 @@ from typing import Any, Callable, Literal
 
 from . import _core
 from ._core import (
+    DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY,
     LIBCURL_VERSION as LIBCURL_VERSION,
     USER_AGENT as USER_AGENT,
     CodatError as CodatError,

@@ -121,7 +121,7 @@ def _demo(args):
                 client.get_access_token("demo-missing")
             except codat.ErrorMessage as e:
                 print(f"errors raise typed exceptions: {type(e).__name__}: {e}")
-            batch = client.get_access_tokens([f"company-{i}" for i in range(100)], concurrency=16)
+            batch = client.get_access_tokens([f"company-{i}" for i in range(100)])
             print(f"batch: {sum(isinstance(v, dict) for v in batch.values())} of 100 tokens in one call")
         with codat.Client(auth_header=auth, server_url=https_srv.url, verify=https_srv.ca_path) as tls_client:
             print(f"over HTTPS -> {tls_client.get_access_token(args.company_id)}")

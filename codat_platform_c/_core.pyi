@@ -6,6 +6,7 @@ from typing import Any, Literal, Protocol, TypedDict, final
 __version__: str
 USER_AGENT: str
 LIBCURL_VERSION: str
+DEFAULT_CONCURRENCY: int
 
 class _RetryLike(Protocol):
     initial_interval_ms: int
@@ -89,7 +90,7 @@ class Client:
         company_ids: Iterable[str],
         /,
         *,
-        concurrency: int = 16,
+        concurrency: int = ...,  # DEFAULT_CONCURRENCY
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
         threads: int | None = None,

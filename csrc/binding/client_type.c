@@ -432,7 +432,7 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
     if (parse_call_kwargs(args + nargs, kwnames, &co, names, values, 4) < 0)
         goto done;
     attach_logging(client_state(self), &co.opts);
-    long concurrency = 16;
+    long concurrency = CODAT_DEFAULT_CONCURRENCY;
     if (values[0] && parse_bounded_int(values[0], "concurrency", 1, 1024, &concurrency) < 0)
         goto done;
     long threads = 0; /* None: the core picks */
@@ -978,12 +978,17 @@ PyDoc_STRVAR(get_company_access_token_doc,
 "get_company_access_token(company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
 "GET /companies/{company_id}/accessToken and return {'accessToken', 'expiresIn', 'tokenType'}\n"
 "(valid one day). Same options and errors as get_access_token().");
+/* The default goes into the docstring as digits, so that it cannot drift from the constant. */
+#define CODAT_STRINGIFY_(x) #x
+#define CODAT_STRINGIFY(x) CODAT_STRINGIFY_(x)
 PyDoc_STRVAR(get_access_tokens_doc,
-"get_access_tokens(company_ids, /, *, concurrency=16, endpoint='connection_management', progress=None,\n"
+"get_access_tokens(company_ids, /, *, concurrency=" CODAT_STRINGIFY(CODAT_DEFAULT_CONCURRENCY)
+    ", endpoint='connection_management', progress=None,\n"
 "                  threads=None, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
 "Fetch tokens for many companies at once on libcurl multi handles (GIL released throughout), at most\n"
-"`concurrency` requests in flight. Returns {company_id: token dict or the exception that company's call\n"
-"raised}; duplicates are fetched once. endpoint='company' uses /companies/{id}/accessToken.\n"
+"`concurrency` requests in flight (default: DEFAULT_CONCURRENCY, also the async calls' limit). Returns\n"
+"{company_id: token dict or the exception that company's call raised}; duplicates are fetched once.\n"
+"endpoint='company' uses /companies/{id}/accessToken.\n"
 "progress(done, total) is called with the GIL held about every 100 ms and at the end. Ctrl-C cancels\n"
 "the whole batch. threads: how many threads (each with its own multi handle and share of the\n"
 "connections) drive the batch; None picks up to 4 from the CPUs, for batches of 512 or more.");

@@ -131,6 +131,15 @@ codat_outcome codat_get_token(codat_client *c, codat_endpoint which, const char 
                               const codat_call_opts *opts, codat_cancel_fn cancel, void *ctx,
                               codat_result *out);
 
+/* Requests in flight by default: a batch's `concurrency` and the async I/O thread's limit are this one
+ * number (the binding exports it as DEFAULT_CONCURRENCY). Over a real network a call waits tens to hundreds
+ * of milliseconds, so a client gets at most this many / latency tokens per second (2,000/s at 50 ms). 100 is
+ * libcurl's default cap on streams per HTTP/2 connection (CURLMOPT_MAX_CONCURRENT_STREAMS) and the least
+ * RFC 9113 asks servers to allow, so one multi handle's transfers fit on one connection (one TLS
+ * handshake). Codat documents 10 in flight per company (CODAT_COMPANY_LIMIT keeps to it) and no
+ * account-wide concurrency limit. See README "Concurrency defaults" and bench/latency_results.md. */
+#define CODAT_DEFAULT_CONCURRENCY 100
+
 /* Many tokens at once, at most `concurrency` transfers in flight. outs[i] answers company_ids[i].
  * The transfers run on `threads` multi handles, each driven by its own thread (the caller's is one of
  * them) and holding its share of the concurrency; threads <= 0 picks a number from the CPUs this process

@@ -16,7 +16,7 @@
 #define CODAT_PROGRESS_MS 100
 #define CODAT_MAX_IDLE_ENGINES 64
 #define CODAT_MAX_IDLE_EASY 32
-#define CODAT_ASYNC_CONCURRENCY 64
+#define CODAT_ASYNC_CONCURRENCY CODAT_DEFAULT_CONCURRENCY /* awaits in flight: the batches' default too */
 #define CODAT_COMPANY_LIMIT 10             /* Codat: at most 10 concurrent requests per company */
 #define CODAT_SLOT_RECHECK_MS 5            /* how often a job waiting for a company slot looks again */
 #define CODAT_MAX_BATCH_THREADS 64
