@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <math.h>
 #include "binding.h"
 #include <structmember.h>
 
@@ -90,7 +92,9 @@ static int wanted_log_level(module_state *st)
         PyErr_Clear();
         return 0;
     }
-    static const int order[] = {CODAT_LOG_WARNING, CODAT_LOG_DEBUG, CODAT_LOG_INFO};
+    /* INFO (retries) is the highest level the core logs, DEBUG the lowest: failures that are raised to the
+     * caller are DEBUG lines, never warnings. Levels nest, so INFO off means nothing is wanted. */
+    static const int order[] = {CODAT_LOG_INFO, CODAT_LOG_DEBUG};
     int lowest = 0;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         PyObject *r = PyObject_CallMethod(st->logger, "isEnabledFor", "i", order[i]);
@@ -98,14 +102,9 @@ static int wanted_log_level(module_state *st)
         Py_XDECREF(r);
         if (on <= 0) {
             PyErr_Clear();
-            if (i == 0)
-                return 0; /* not even warnings: logging is off for us */
-            continue;
-        }
-        if (lowest == 0 || order[i] < lowest)
-            lowest = order[i];
-        if (order[i] == CODAT_LOG_DEBUG)
             break;
+        }
+        lowest = order[i];
     }
     return lowest;
 }
@@ -226,11 +225,27 @@ static int parse_timeout(PyObject *obj, long *out)
         *out = 0;
         return 0;
     }
+    long v;
+    if (PyFloat_Check(obj)) {
+        /* A computed timeout (1500.0, 2.5 * 1000) is accepted, as the official SDK accepts it; a fraction of a
+         * millisecond rounds up so that the caller never gets less time than asked. */
+        double d = PyFloat_AS_DOUBLE(obj);
+        if (!isfinite(d) || d <= 0) {
+            PyErr_SetString(PyExc_ValueError, "timeout_ms must be a positive number of milliseconds, or None");
+            return -1;
+        }
+        d = ceil(d);
+        if (d > (double)LONG_MAX / 2)
+            return overflow_to_value_error("timeout_ms");
+        *out = (long)d;
+        return 0;
+    }
     if (!PyLong_Check(obj) || PyBool_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "timeout_ms must be an int or None, not %.100s", Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError, "timeout_ms must be a number (int or float) or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
         return -1;
     }
-    long v = PyLong_AsLong(obj);
+    v = PyLong_AsLong(obj);
     if (v == -1 && PyErr_Occurred())
         return overflow_to_value_error("timeout_ms");
     if (v <= 0) {
@@ -362,6 +377,8 @@ static PyObject *fetch_one(ClientObject *self, codat_endpoint which, const char 
 static PyObject *Client_get_access_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
                                          PyObject *kwnames)
 {
+    if (PyErr_WarnEx(PyExc_DeprecationWarning, CODAT_RETIRED_WARNING, 1) < 0)
+        return NULL; /* warnings turned into errors */
     return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
 }
 
