@@ -4,22 +4,29 @@ from __future__ import annotations
 import _thread
 import warnings
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Coroutine, Dict, Optional, Union
 
 import codat_platform_c as _codat
 
 from .models import errors, operations, shared
 from .types import UNSET, OptionalNullable
-from .utils import RetryConfig, to_core_retries
+from .utils.retries import RetryConfig, to_core_retries
 
 __all__ = ["CodatPlatform", "Companies", "ConnectionManagement", "SERVERS", "DEFAULT_TIMEOUT_MS"]
 
-SERVERS = ["https://api.codat.io"]
+SERVERS = [_codat.DEFAULT_SERVER_URL]
 DEFAULT_TIMEOUT_MS = 5000  # the SDK's default (per attempt here; per socket read in the SDK)
 
 _CM = "connection_management"
 _COMPANY = "company"
-_DEPRECATED = "GET /companies/{companyId}/connectionManagement/accessToken is deprecated."
+_SDK_DEPRECATED = "GET /companies/{companyId}/connectionManagement/accessToken is deprecated."
+# The SDK's text first (code that matches on it keeps working), then what changed since it was written.
+_DEPRECATED = (_SDK_DEPRECATED + f" Codat retired it on {_codat._core._RETIRED_DATE} (it answers 404 since): use "
+               "companies.get_access_token (the C client's get_company_access_token, "
+               "GET /companies/{companyId}/accessToken) instead.")
+RETIRED_404_NOTE = (f"(Codat retired GET /companies/{{companyId}}/connectionManagement/accessToken on "
+                    f"{_codat._core._RETIRED_DATE} and answers 404 there since: use companies.get_access_token, "
+                    "GET /companies/{companyId}/accessToken, instead)")
 
 _OTHER_GROUPS = frozenset({
     "cors", "connections", "webhooks", "integrations", "refresh_data", "settings", "push_data", "read_data",
@@ -27,36 +34,71 @@ _OTHER_GROUPS = frozenset({
 
 SecuritySource = Union[shared.Security, Mapping[str, str], Callable[[], Any], None]
 
+_MODEL = {_CM: shared.ConnectionManagementAccessToken, _COMPANY: shared.CompanyAccessToken}
+_REQUEST = {_CM: operations.GetConnectionManagementAccessTokenRequest,
+            _COMPANY: operations.GetCompanyAccessTokenRequest}
+_NO_OPTIONS: Dict[str, Any] = {}
 
-def _reason(status: int) -> str:
-    import http
+
+# ---------------------------------------------------------------- results: trusted data, built without re-validation
+
+_new = object.__new__
+_set = object.__setattr__
+_COMPANY_FIELDS = ("expires_in", "access_token", "token_type")
+
+
+def _company_token(value: Any) -> shared.CompanyAccessToken:
+    # The C core hands back a dict parsed from an application/json object. When its fields already have the
+    # model's exact types there is nothing for pydantic to check or coerce: the instance is put together as
+    # model_construct() does, minus its per-field loop (a third of a keep-alive call's cost otherwise).
+    if type(value) is dict:
+        token, expires, kind = value.get("accessToken"), value.get("expiresIn"), value.get("tokenType")
+        if type(token) is str and type(expires) is int and type(kind) is str:
+            model = _new(shared.CompanyAccessToken)
+            _set(model, "__dict__", {"expires_in": expires, "access_token": token, "token_type": kind})
+            _set(model, "__pydantic_fields_set__", set(_COMPANY_FIELDS))
+            _set(model, "__pydantic_extra__", None)
+            _set(model, "__pydantic_private__", None)
+            return model
+    return _validated(_COMPANY, value)  # type: ignore[no-any-return]
+
+
+def _connection_management_token(value: Any) -> shared.ConnectionManagementAccessToken:
+    if type(value) is dict:
+        token = value.get("accessToken")
+        if type(token) is str or token is None:
+            model = _new(shared.ConnectionManagementAccessToken)
+            _set(model, "__dict__", {"access_token": token})
+            _set(model, "__pydantic_fields_set__", {"access_token"})
+            _set(model, "__pydantic_extra__", None)
+            _set(model, "__pydantic_private__", None)
+            return model
+    return _validated(_CM, value)  # type: ignore[no-any-return]
+
+
+_TO_MODEL = {_CM: _connection_management_token, _COMPANY: _company_token}
+
+
+def _validated(which: str, value: Any) -> Any:
+    """The model from a value of unexpected types, through pydantic (lax, as the SDK: "3600" is 3600), or
+    ResponseValidationError with the ValidationError as its cause."""
+    from pydantic import ValidationError
+    model = _MODEL[which]
     try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return "API error occurred"
+        if not isinstance(value, dict):
+            return model.model_validate(value)  # fails: the SDK's error for a non-object
+        if which == _COMPANY and isinstance(value.get("expiresIn"), bool):
+            # pydantic's lax mode reads true as 1 second; the facade refuses it (docs/sdk_facade.md)
+            raise ValidationError.from_exception_data(model.__name__, [
+                {"type": "int_type", "loc": ("expiresIn",), "input": value["expiresIn"]}])
+        return model.from_dict(value)
+    except ValidationError as problem:
+        raise _invalid_model(value, problem) from problem
 
 
-def _translate(exc: BaseException) -> BaseException:
-    """The SDK-style exception for a codat_platform_c ErrorMessage or SDKError."""
-    status = getattr(exc, "status_code", None) or 0
-    body = getattr(exc, "body", None) or ""
-    headers = errors.CaseInsensitiveHeaders(getattr(exc, "headers", None))
-    new: errors.CodatPlatformError
-    if isinstance(exc, _codat.ErrorMessage):
-        data = shared.ErrorMessage.from_dict(exc.data if isinstance(exc.data, Mapping) else {})
-        new = errors.ErrorMessage(data, raw_response=exc, body=body, status_code=status, headers=headers)
-    elif status == 200:
-        new = errors.ResponseValidationError("Response validation failed", raw_response=exc, cause=exc, body=body,
-                                             status_code=status, headers=headers)
-    elif 200 <= status < 300:
-        new = errors.SDKError("Unexpected response received", raw_response=exc, body=body, status_code=status,
-                              headers=headers)
-    else:
-        new = errors.SDKError(_reason(status), raw_response=exc, body=body, status_code=status, headers=headers)
-    return new
-
-
-def _invalid_model(which: str, value: Any, problem: ValueError) -> errors.ResponseValidationError:
+def _invalid_model(value: Any, problem: Exception) -> errors.ResponseValidationError:
+    """The ResponseValidationError for a 2XX JSON value that does not fit the model (``problem`` says why).
+    The C core hands back only the parsed value, so the body is that value serialised again."""
     import json
     try:
         body = json.dumps(value)
@@ -65,30 +107,97 @@ def _invalid_model(which: str, value: Any, problem: ValueError) -> errors.Respon
     return errors.ResponseValidationError("Response validation failed", cause=problem, body=body, status_code=200)
 
 
-def _to_model(which: str, value: Any) -> Any:
-    model = shared.ConnectionManagementAccessToken if which == _CM else shared.CompanyAccessToken
+def _validation_error(which: str, exc: BaseException) -> Exception:
+    """The pydantic ValidationError for a 200 the C core refused (body not a JSON object, not UTF-8, not
+    application/json): pydantic's own verdict on the body when it has one, else one that carries the core's."""
+    from pydantic import ValidationError
+    model = _MODEL[which]
+    body = getattr(exc, "body", None) or ""
     try:
-        return model.from_dict(value)
-    except ValueError as problem:
-        raise _invalid_model(which, value, problem) from problem
+        model.model_validate_json(body)
+    except ValidationError as problem:
+        return problem
+    return ValidationError.from_exception_data(model.__name__, [
+        {"type": "value_error", "loc": (), "input": body, "ctx": {"error": ValueError(str(exc))}}])
 
+
+def _error_data(sent: Any) -> shared.ErrorMessage:
+    """ErrorMessageData from Codat's JSON error object. A field of an unexpected type does not lose the error
+    (unlike the SDK, which then raises SDKError): the values are kept as sent."""
+    from pydantic import ValidationError
+    Data = shared.ErrorMessage
+    if not isinstance(sent, Mapping):
+        sent = {}
+    try:
+        return Data.model_validate(sent)
+    except ValidationError:
+        pass
+    fields: Dict[str, Any] = {}
+    for name, field in Data.model_fields.items():
+        key = field.alias or name
+        if key in sent:
+            fields[name] = sent[key]
+    validation = sent.get("validation", UNSET)
+    if isinstance(validation, Mapping):
+        try:
+            fields["validation"] = shared.ErrorValidation.model_validate(validation)
+        except ValidationError:
+            pass
+    return Data.model_construct(**fields)
+
+
+def _standard_reason(status: int) -> str:
+    import http
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "API error occurred"
+
+
+def _translate(which: str, exc: BaseException) -> BaseException:
+    """The SDK-style exception for a codat_platform_c ErrorMessage or SDKError."""
+    status = getattr(exc, "status_code", None) or 0
+    body = getattr(exc, "body", None) or ""
+    headers = errors.CaseInsensitiveHeaders(getattr(exc, "headers", None))
+    if isinstance(exc, _codat.ErrorMessage):
+        new: errors.CodatPlatformError = errors.ErrorMessage(
+            _error_data(getattr(exc, "data", None)), raw_response=exc, body=body, status_code=status, headers=headers)
+        if which == _CM and status == 404:
+            # Since Codat retired the endpoint every call to it ends here: say so (the body stays as sent).
+            new.message = f"{new.message}\n{RETIRED_404_NOTE}"
+            new.args = (new.message,)
+        return new
+    if status == 200:
+        return errors.ResponseValidationError("Response validation failed", raw_response=exc,
+                                              cause=_validation_error(which, exc), body=body, status_code=status,
+                                              headers=headers)
+    if 200 <= status < 300:
+        return errors.SDKError("Unexpected response received", raw_response=exc, body=body, status_code=status,
+                               headers=headers)
+    # As the SDK: the server's own reason phrase (Codat's "Invalid company"), the standard one over HTTP/2
+    reason = getattr(exc, "reason", None) or _standard_reason(status)
+    return errors.SDKError(reason, raw_response=exc, body=body, status_code=status, headers=headers)
+
+
+# ---------------------------------------------------------------- arguments
 
 def _company_id(which: str, request: Any) -> str:
-    model = (operations.GetConnectionManagementAccessTokenRequest if which == _CM
-             else operations.GetCompanyAccessTokenRequest)
-    if isinstance(request, model):
+    model = _REQUEST[which]
+    if type(request) is dict:  # the common case first
+        company_id = request.get("company_id", _company_id)
+    elif isinstance(request, model):
         company_id = request.company_id
     elif isinstance(request, Mapping):
-        if "company_id" not in request:
-            raise ValueError(f"request: 'company_id' is required (a {model.__name__} or a dict "
-                             "{'company_id': '...'})")
-        company_id = request["company_id"]
+        company_id = request.get("company_id", _company_id)
     else:
         raise ValueError(f"request must be a {model.__name__} or a dict {{'company_id': '...'}}, "
                          f"not {type(request).__name__}")
-    if not isinstance(company_id, str):
+    if company_id is _company_id:
+        raise ValueError(f"request: 'company_id' is required (a {model.__name__} or a dict "
+                         "{'company_id': '...'})")
+    if type(company_id) is not str:
         raise ValueError(f"request.company_id must be a string, not {type(company_id).__name__}")
-    return company_id
+    return company_id  # type: ignore[no-any-return]
 
 
 def _auth_from(source: Any) -> Optional[str]:
@@ -101,18 +210,28 @@ def _auth_from(source: Any) -> Optional[str]:
     return value
 
 
+def _run_sync(call: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that never suspends (a synchronous call through the one _call implementation)."""
+    try:
+        call.send(None)
+    except StopIteration as done:
+        return done.value
+    call.close()
+    raise RuntimeError("a synchronous facade call tried to suspend")
+
+
 class CodatPlatform:
     """Drop-in for ``codat_platform.CodatPlatform`` (6.x) for the two access-token operations.
 
         with CodatPlatform(security=shared.Security(auth_header="Basic ..."), server_url=...) as cp:
             cp.companies.get_access_token(request={"company_id": cid})          # CompanyAccessToken
-            cp.connection_management.get(request={"company_id": cid})           # deprecated endpoint
+            cp.connection_management.get(request={"company_id": cid})           # retired endpoint
 
     Arguments as in the SDK: ``security`` (a shared.Security, a dict {"auth_header": ...}, or a
     zero-argument callable returning one, resolved once per call), ``server_url`` (default
     https://api.codat.io), ``retry_config`` (utils.RetryConfig; UNSET or None: the SDK's default
-    backoff), ``timeout_ms`` (per attempt, default 5000). ``server_idx``, ``url_params`` and
-    ``debug_logger`` are accepted and ignored, as in the SDK; ``async_client`` is ignored with a
+    backoff), ``timeout_ms`` (per attempt, default 5000; an int or a float). ``server_idx``, ``url_params``
+    and ``debug_logger`` are accepted and ignored, as in the SDK; ``async_client`` is ignored with a
     UserWarning, as in the SDK. ``client`` (an httpx.Client) cannot be honoured and raises TypeError.
     ``verify`` (an addition): False, or a CA bundle path, for TLS to a test server.
 
@@ -123,7 +242,7 @@ class CodatPlatform:
     def __init__(self, security: SecuritySource = None, server_idx: Optional[int] = None,
                  url_params: Optional[Dict[str, str]] = None, server_url: Optional[str] = None,
                  client: Any = None, async_client: Any = None,
-                 retry_config: OptionalNullable[RetryConfig] = UNSET, timeout_ms: Optional[int] = None,
+                 retry_config: OptionalNullable[RetryConfig] = UNSET, timeout_ms: Optional[float] = None,
                  debug_logger: Any = None, *, verify: Union[bool, str] = True) -> None:
         if client is not None:
             raise TypeError("codat_platform_c.sdk.CodatPlatform: client= (an httpx.Client) is not supported: "
@@ -188,8 +307,11 @@ class CodatPlatform:
 
     # ---- calls
 
-    def _options(self, retries: Any, server_url: Optional[str], timeout_ms: Optional[int],
+    def _options(self, retries: Any, server_url: Optional[str], timeout_ms: Optional[float],
                  http_headers: Optional[Mapping[str, str]]) -> Dict[str, Any]:
+        if (retries is UNSET and server_url is None and timeout_ms is None and not http_headers
+                and self._security_source is None):
+            return _NO_OPTIONS  # the client's own settings: nothing to build
         opts: Dict[str, Any] = {}
         if retries is not UNSET:
             opts["retries"] = to_core_retries(retries)
@@ -210,37 +332,28 @@ class CodatPlatform:
             opts["http_headers"] = headers
         return opts
 
-    def _fetch(self, which: str, request: Any, retries: Any, server_url: Optional[str],
-               timeout_ms: Optional[int], http_headers: Optional[Mapping[str, str]]) -> Any:
+    async def _call(self, which: str, request: Any, retries: Any, server_url: Optional[str],
+                    timeout_ms: Optional[float], http_headers: Optional[Mapping[str, str]], is_async: bool) -> Any:
+        """One call, sync or async: run through _run_sync when not is_async (it then never suspends)."""
         company_id = _company_id(which, request)
         opts = self._options(retries, server_url, timeout_ms, http_headers)
-        client = self._core()
+        client = self._client
+        if client.closed:
+            client = self._core()
         try:
-            if which == _CM:
-                value = client.get_access_token(company_id, **opts)
-            else:
+            if is_async:
+                value = await client._fetch_async(which, company_id, opts)
+            elif which == _COMPANY:
                 value = client.get_company_access_token(company_id, **opts)
-        except (_codat.ErrorMessage, _codat.SDKError) as exc:
-            raise _translate(exc) from exc
-        return _to_model(which, value)
-
-    async def _fetch_async(self, which: str, request: Any, retries: Any, server_url: Optional[str],
-                           timeout_ms: Optional[int], http_headers: Optional[Mapping[str, str]]) -> Any:
-        company_id = _company_id(which, request)
-        opts = self._options(retries, server_url, timeout_ms, http_headers)
-        client = self._core()
-        try:
-            if which == _CM:
-                value = await client.get_access_token_async(company_id, **opts)
             else:
-                value = await client.get_company_access_token_async(company_id, **opts)
+                value = client._connection_management_token(company_id, **opts)  # we warn ourselves
         except (_codat.ErrorMessage, _codat.SDKError) as exc:
-            raise _translate(exc) from exc
-        return _to_model(which, value)
+            raise _translate(which, exc) from exc
+        return _TO_MODEL[which](value)
 
 
 class _Group:
-    __slots__ = ("_sdk",)
+    """A method group. No __slots__: tests patch its methods (mock.patch.object, monkeypatch.setattr)."""
 
     def __init__(self, sdk: CodatPlatform) -> None:
         self._sdk = sdk
@@ -251,64 +364,61 @@ class _Group:
 
 
 class ConnectionManagement(_Group):
-    """GET /companies/{companyId}/connectionManagement/accessToken, deprecated by Codat in favour of
-    ``companies.get_access_token``. Every method warns DeprecationWarning, as the SDK's ``get`` does."""
-
-    __slots__ = ()
+    """GET /companies/{companyId}/connectionManagement/accessToken, retired by Codat on 2026-10-12 in favour of
+    ``companies.get_access_token``. Every method warns DeprecationWarning (the SDK's text, then the
+    retirement), and a 404 from it says what to call instead."""
 
     def get(self, *, request: Union[operations.GetConnectionManagementAccessTokenRequest,
                                     operations.GetConnectionManagementAccessTokenRequestTypedDict],
             retries: OptionalNullable[RetryConfig] = UNSET, server_url: Optional[str] = None,
-            timeout_ms: Optional[int] = None,
+            timeout_ms: Optional[float] = None,
             http_headers: Optional[Mapping[str, str]] = None) -> shared.ConnectionManagementAccessToken:
         """(Deprecated) Get access token (old): the token is valid one hour, for this company only."""
         warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=2)
-        return self._sdk._fetch(_CM, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        return _run_sync(self._sdk._call(_CM, request, retries, server_url, timeout_ms, http_headers, False))  # type: ignore[no-any-return]
 
     def get_access_token(self, *, request: Union[operations.GetConnectionManagementAccessTokenRequest,
                                                  operations.GetConnectionManagementAccessTokenRequestTypedDict],
                          retries: OptionalNullable[RetryConfig] = UNSET, server_url: Optional[str] = None,
-                         timeout_ms: Optional[int] = None,
+                         timeout_ms: Optional[float] = None,
                          http_headers: Optional[Mapping[str, str]] = None) -> shared.ConnectionManagementAccessToken:
         """The name older SDKs (and Codat's docs) give to ``get``."""
         warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=2)
-        return self._sdk._fetch(_CM, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        return _run_sync(self._sdk._call(_CM, request, retries, server_url, timeout_ms, http_headers, False))  # type: ignore[no-any-return]
 
     async def get_async(self, *, request: Union[operations.GetConnectionManagementAccessTokenRequest,
                                                 operations.GetConnectionManagementAccessTokenRequestTypedDict],
                         retries: OptionalNullable[RetryConfig] = UNSET, server_url: Optional[str] = None,
-                        timeout_ms: Optional[int] = None,
+                        timeout_ms: Optional[float] = None,
                         http_headers: Optional[Mapping[str, str]] = None) -> shared.ConnectionManagementAccessToken:
         warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=2)
-        return await self._sdk._fetch_async(_CM, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        return await self._sdk._call(_CM, request, retries, server_url, timeout_ms, http_headers, True)  # type: ignore[no-any-return]
 
     async def get_access_token_async(
             self, *, request: Union[operations.GetConnectionManagementAccessTokenRequest,
                                     operations.GetConnectionManagementAccessTokenRequestTypedDict],
             retries: OptionalNullable[RetryConfig] = UNSET, server_url: Optional[str] = None,
-            timeout_ms: Optional[int] = None,
+            timeout_ms: Optional[float] = None,
             http_headers: Optional[Mapping[str, str]] = None) -> shared.ConnectionManagementAccessToken:
         warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=2)
-        return await self._sdk._fetch_async(_CM, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        return await self._sdk._call(_CM, request, retries, server_url, timeout_ms, http_headers, True)  # type: ignore[no-any-return]
 
 
 class Companies(_Group):
-    """GET /companies/{companyId}/accessToken (the replacement endpoint; the token is valid one day)."""
-
-    __slots__ = ()
+    """GET /companies/{companyId}/accessToken (Codat's live endpoint; the token is valid one day)."""
 
     def get_access_token(self, *, request: Union[operations.GetCompanyAccessTokenRequest,
                                                  operations.GetCompanyAccessTokenRequestTypedDict],
                          retries: OptionalNullable[RetryConfig] = UNSET, server_url: Optional[str] = None,
-                         timeout_ms: Optional[int] = None,
+                         timeout_ms: Optional[float] = None,
                          http_headers: Optional[Mapping[str, str]] = None) -> shared.CompanyAccessToken:
         """Get company access token: accessToken, expiresIn (seconds) and tokenType."""
-        return self._sdk._fetch(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        return _run_sync(self._sdk._call(_COMPANY, request, retries, server_url, timeout_ms, http_headers, False))  # type: ignore[no-any-return]
 
     async def get_access_token_async(
             self, *, request: Union[operations.GetCompanyAccessTokenRequest,
                                     operations.GetCompanyAccessTokenRequestTypedDict],
             retries: OptionalNullable[RetryConfig] = UNSET, server_url: Optional[str] = None,
-            timeout_ms: Optional[int] = None,
+            timeout_ms: Optional[float] = None,
             http_headers: Optional[Mapping[str, str]] = None) -> shared.CompanyAccessToken:
-        return await self._sdk._fetch_async(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        return await self._sdk._call(_COMPANY, request, retries, server_url, timeout_ms, http_headers, True)  # type: ignore[no-any-return]

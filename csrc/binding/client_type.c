@@ -382,6 +382,14 @@ static PyObject *Client_get_access_token(ClientObject *self, PyObject *const *ar
     return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
 }
 
+/* The same call without the warning, for codat_platform_c.sdk: its connection_management methods warn with
+ * the official SDK's text themselves, and one call should not warn twice. */
+static PyObject *Client_connection_management_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                                    PyObject *kwnames)
+{
+    return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
+}
+
 static PyObject *Client_get_company_access_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
                                                  PyObject *kwnames)
 {
@@ -953,6 +961,8 @@ static PyMethodDef Client_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, get_company_access_token_doc},
     {"get_access_tokens", (PyCFunction)(void (*)(void))Client_get_access_tokens, METH_FASTCALL | METH_KEYWORDS,
      get_access_tokens_doc},
+    {"_connection_management_token", (PyCFunction)(void (*)(void))Client_connection_management_token,
+     METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_submit_async", (PyCFunction)(void (*)(void))Client_submit_async, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_cancel_async", (PyCFunction)Client_cancel_async, METH_O, NULL},
     {"close", (PyCFunction)Client_close, METH_NOARGS, close_doc},
