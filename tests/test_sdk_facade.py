@@ -58,13 +58,32 @@ def quiet(fn, *args, **kwargs):
 # ---------------------------------------------------------------- import
 
 def test_import_is_light():
+    # pydantic belongs to the facade (its models are pydantic models, as the SDK's); the core never loads it,
+    # and the facade loads nothing of the SDK's transport.
     code = ("import sys\n"
+            "import codat_platform_c as codat\n"
+            "codat.Client(server_url='http://127.0.0.1:9')\n"
+            "assert 'pydantic' not in sys.modules\n"
             "from codat_platform_c.sdk import CodatPlatform, utils\n"
             "from codat_platform_c.sdk.models import shared, errors, operations\n"
-            "heavy = [m for m in ('pydantic', 'httpx', 'asyncio', 'urllib3', 'codat_platform') if m in sys.modules]\n"
+            "heavy = [m for m in ('httpx', 'urllib3', 'codat_platform') if m in sys.modules]\n"
             "assert not heavy, heavy\n"
-            "CodatPlatform(security=shared.Security(auth_header='Basic x'), server_url='http://127.0.0.1:9')\n"
-            "assert 'asyncio' not in sys.modules\n")
+            "assert 'pydantic' in sys.modules\n"
+            "CodatPlatform(security=shared.Security(auth_header='Basic x'), server_url='http://127.0.0.1:9')\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_sdk_without_pydantic_says_how_to_install_it():
+    code = ("import sys\n"
+            "sys.modules['pydantic'] = None  # as if not installed\n"
+            "import codat_platform_c as codat\n"
+            "assert codat.Client(server_url='http://127.0.0.1:9')\n"
+            "try:\n"
+            "    import codat_platform_c.sdk\n"
+            "except ImportError as e:\n"
+            "    assert 'pip install' in str(e) and 'codat_platform_c[sdk]' in str(e), e\n"
+            "else:\n"
+            "    raise AssertionError('imported without pydantic')\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -333,7 +352,7 @@ def test_error_message(cp, srv, status):
     # the C client's fields, on the same object
     assert e.correlation_id == d.correlation_id and e.service == d.service and e.error == d.error
     assert e.validation == {"errors": [], "warnings": []} and e.attempts == 1
-    assert d["correlationId"] == d.correlation_id and dict(d)["statusCode"] == status  # data as a mapping
+    assert dict(d)["correlation_id"] == d.correlation_id and dict(d)["status_code"] == status  # as pydantic's
     assert isinstance(e.raw_response, codat.ErrorMessage) and e.__cause__ is e.raw_response
     assert not isinstance(e.raw_response, errors.CodatPlatformError)
 
@@ -394,9 +413,24 @@ def test_sdk_error_message_truncates_long_bodies(cp, srv):
 
 
 def test_unknown_status_reason(cp, srv):
+    # The server's own phrase, as the SDK shows it (the stand-in says "Unknown" for a status it does not know)
     srv.script("x", Reply(status=499, body="odd"))
+    with pytest.raises(errors.SDKError, match=r"^Unknown: Status 499\. Body: odd$"):
+        cp.companies.get_access_token(request={"company_id": "x"})
+    # no phrase at all (as over HTTP/2): the standard one, or the SDK's generic text for an unknown status
+    srv.script("x", Reply(status=499, body="odd", reason=""), Reply(status=400, body="no", reason=""))
     with pytest.raises(errors.SDKError, match=r"^API error occurred: Status 499\. Body: odd$"):
         cp.companies.get_access_token(request={"company_id": "x"})
+    with pytest.raises(errors.SDKError, match=r"^Bad Request: Status 400\. Body: no$"):
+        cp.companies.get_access_token(request={"company_id": "x"})
+
+
+def test_sdk_error_has_the_servers_reason_phrase(cp, srv):
+    srv.script("x", Reply(status=400, body="no such company", reason="Invalid company"))
+    with pytest.raises(errors.SDKError) as info:
+        cp.companies.get_access_token(request={"company_id": "x"})
+    assert str(info.value) == "Invalid company: Status 400. Body: no such company"
+    assert info.value.raw_response.reason == "Invalid company"
 
 
 def test_redirect_not_followed(cp, srv):
@@ -494,7 +528,7 @@ def test_error_constructors_have_the_sdk_shape():
     assert str(errors.SDKError("Not Modified", status_code=304)) == "Not Modified: Status 304"
     d = errors.ErrorMessageData(status_code=500, error="boom")
     e = errors.ErrorMessage(d, status_code=500)
-    assert e.data is d and e.body == "" and str(e) == '{"statusCode": 500, "error": "boom"}'
+    assert e.data is d and e.body == "" and str(e) == str(d)  # as the SDK: the body, else str(data)
     assert str(errors.NoResponseError()) == "No response received"
 
 
@@ -607,14 +641,30 @@ def test_models_round_trip():
     assert tok.model_dump() == {"access_token": "t", "expires_in": 5, "token_type": "Bearer"}
     cm = shared.ConnectionManagementAccessToken(access_token="x")
     assert shared.ConnectionManagementAccessToken.from_dict({"accessToken": "x"}) == cm
-    assert not hasattr(cm, "__dict__")  # slotted
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
         shared.CompanyAccessToken.from_dict({"accessToken": "t"})
 
 
-def test_error_message_data_is_also_a_mapping():
-    d = shared.ErrorMessage.from_dict({"statusCode": "401", "canBeRetried": True, "x": 1})
-    assert d.status_code == 401 and d.can_be_retried is True  # numeric strings read as int; others as sent
-    assert d["statusCode"] == "401" and d.get("x") == 1 and "x" in d and len(d) == 3
-    assert bool(shared.ErrorMessage.from_dict({}))
-    assert shared.ErrorMessage.from_dict({}).validation is UNSET
+def test_models_are_pydantic_models():
+    from pydantic import BaseModel, ValidationError
+    tok = shared.CompanyAccessToken(accessToken="t", expiresIn="60", tokenType="Bearer")  # by alias, coerced
+    assert isinstance(tok, BaseModel) and tok.expires_in == 60
+    assert tok == shared.CompanyAccessToken(access_token="t", expires_in=60, token_type="Bearer")  # by name
+    assert tok.model_dump(by_alias=True) == {"expiresIn": 60, "accessToken": "t", "tokenType": "Bearer"}
+    assert tok.model_dump_json(by_alias=True) == '{"expiresIn":60,"accessToken":"t","tokenType":"Bearer"}'
+    assert shared.CompanyAccessToken.model_validate_json(tok.model_dump_json()) == tok
+    assert tok.model_copy(update={"token_type": "x"}).token_type == "x" and dict(tok)["access_token"] == "t"
+    with pytest.raises(ValidationError):
+        tok.expires_in = "soon"  # validate_assignment, as in the SDK
+    with pytest.raises(ValidationError):
+        shared.CompanyAccessToken(access_token="t")
+    assert shared.ConnectionManagementAccessToken().model_dump() == {}  # None left out, as in the SDK
+
+
+def test_error_message_data_is_the_sdk_model():
+    d = shared.ErrorMessage.from_dict({"statusCode": "401", "canBeRetried": "Unknown", "x": 1})
+    assert d.status_code == 401 and d.can_be_retried == "Unknown" and d.validation is None
+    assert errors.ErrorMessageData is shared.ErrorMessage
+    assert [name for name, _ in shared.ErrorMessage()] == list(shared.ErrorMessage.model_fields)
+    assert shared.ErrorMessage().validation is UNSET and shared.ErrorMessage().model_dump() == {}
+    assert shared.ErrorMessage(validation=None).model_dump() == {"validation": None}  # nullable: kept
