@@ -24,14 +24,21 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
 
 import codat_platform_c as _codat
 
-from . import models, types, utils
+from . import companies, connection_management, httpclient, models, sdk, types, utils
 from ._client import DEFAULT_TIMEOUT_MS, SERVERS, CodatPlatform, Companies, ConnectionManagement
+from .models.shared import (
+    CompanyAccessToken, ConnectionManagementAccessToken, ErrorMessage, ErrorValidation, ErrorValidationItem,
+)
 from .utils import BackoffStrategy, RetryConfig
 
 VERSION: str = _codat.__version__
 USER_AGENT: str = _codat.USER_AGENT
+OPENAPI_DOC_VERSION: str = "3.0.0"  # the Platform API document these two operations come from, as the SDK's
+CODAT_GENERATOR_VERSION: str = f"codat_platform_c {_codat.__version__}"  # what made this package: not a generator
 
 __all__ = [
     "CodatPlatform", "Companies", "ConnectionManagement", "RetryConfig", "BackoffStrategy", "SERVERS",
-    "DEFAULT_TIMEOUT_MS", "VERSION", "USER_AGENT", "models", "types", "utils",
+    "DEFAULT_TIMEOUT_MS", "VERSION", "USER_AGENT", "OPENAPI_DOC_VERSION", "CODAT_GENERATOR_VERSION",
+    "CompanyAccessToken", "ConnectionManagementAccessToken", "ErrorMessage", "ErrorValidation",
+    "ErrorValidationItem", "models", "types", "utils", "sdk", "httpclient", "companies", "connection_management",
 ]

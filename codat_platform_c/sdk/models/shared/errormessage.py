@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, Optional
 from pydantic import Field
 from typing_extensions import NotRequired, Self, TypedDict
 
-from ...types import UNSET, OptionalNullable
+from ...types import UNSET, UNSET_SENTINEL, OptionalNullable  # noqa: F401  (the SDK's module has them)
 from ._base import CodatModel
 from .errorvalidation import ErrorValidation, ErrorValidationTypedDict
 

@@ -5,7 +5,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, List, Optional
 
 from typing_extensions import NotRequired, Self, TypedDict
 
-from ...types import UNSET, OptionalNullable
+from ...types import UNSET, UNSET_SENTINEL, OptionalNullable  # noqa: F401  (the SDK's module has them)
 from ._base import CodatModel
 from .errorvalidationitem import ErrorValidationItem, ErrorValidationItemTypedDict
 

@@ -6,7 +6,7 @@ from typing import ClassVar, FrozenSet, Optional
 from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
 
-from ...types import UNSET, OptionalNullable
+from ...types import UNSET, UNSET_SENTINEL, OptionalNullable  # noqa: F401  (the SDK's module has them)
 from ._base import CodatModel
 
 __all__ = ["ErrorValidationItem", "ErrorValidationItemTypedDict"]
