@@ -25,7 +25,12 @@ UNSET_SENTINEL = "~?~unset~?~sentinel~?~"
 
 
 class Unset(BaseModel):
-    """The type of UNSET. Falsy; one instance per process (copies and unpickling give it back)."""
+    """Sentinel distinguishing "not provided" (UNSET) from "explicit None". As a
+    pydantic model it serializes to UNSET_SENTINEL, so a model serializer can drop
+    UNSET fields from the wire payload while still emitting explicit nulls."""
+
+    # (The SDK's docstring, word for word: it appears in JSON schemas. Here UNSET is also one instance per
+    # process: copies and unpickling give it back.)
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

@@ -10,9 +10,8 @@ __all__ = ["CompanyAccessToken", "CompanyAccessTokenTypedDict"]
 
 
 class CompanyAccessToken(CodatModel):
-    """
-    Details of the access token provisioned for a company.
-    """
+    # Details of the access token provisioned for a company.
+    # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     expires_in: int = Field(description="The number of seconds until the access token expires.", alias="expiresIn")
     access_token: str = Field(description="The access token for the company.", alias="accessToken")
     token_type: str = Field(description="The type of token.", alias="tokenType")

@@ -13,9 +13,8 @@ __all__ = ["ConnectionManagementAccessToken", "ConnectionManagementAccessTokenTy
 
 
 class ConnectionManagementAccessToken(CodatModel):
-    """
-    ConnectionManagementAccessToken
-    """
+    # ConnectionManagementAccessToken
+    # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     access_token: Optional[str] = Field(
         default=None, description="Access token that allows SMBs to manage connections that have access to their data.",
         alias="accessToken")

@@ -15,9 +15,8 @@ __all__ = ["ErrorMessage", "ErrorMessageTypedDict"]
 
 
 class ErrorMessage(CodatModel):
-    """
-    ErrorMessage
-    """
+    # ErrorMessage
+    # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     _nullable_keys: ClassVar[FrozenSet[str]] = frozenset({"validation"})
     status_code: Optional[int] = Field(default=None, description="The HTTP status code returned by the error.",
                                        alias="statusCode")

@@ -13,9 +13,8 @@ __all__ = ["ErrorValidation", "ErrorValidationTypedDict"]
 
 
 class ErrorValidation(CodatModel):
-    """
-    A human-readable object describing validation decisions Codat has made. If an operation has failed because of validation errors, they will be detailed here.
-    """
+    # A human-readable object describing validation decisions Codat has made. If an operation has failed because of validation errors, they will be detailed here.
+    # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     _nullable_keys: ClassVar[FrozenSet[str]] = frozenset({"errors", "warnings"})
     errors: OptionalNullable[List[ErrorValidationItem]] = UNSET
     warnings: OptionalNullable[List[ErrorValidationItem]] = UNSET

@@ -13,9 +13,8 @@ __all__ = ["ErrorValidationItem", "ErrorValidationItemTypedDict"]
 
 
 class ErrorValidationItem(CodatModel):
-    """
-    ErrorValidationItem
-    """
+    # ErrorValidationItem
+    # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     _nullable_keys: ClassVar[FrozenSet[str]] = frozenset(
         {"itemId", "item_id", "message", "validatorName", "validator_name"})
     item_id: OptionalNullable[str] = Field(default=UNSET, description="Unique identifier for a validation item.",

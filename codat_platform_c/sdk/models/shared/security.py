@@ -12,8 +12,7 @@ class SecurityTypedDict(TypedDict):
 
 
 class Security(BaseModel):
-    auth_header: str
-    r"""The word "Basic" followed by a space and your API key, sent verbatim as Authorization."""
+    auth_header: str  # "Basic " and the API key, sent verbatim as Authorization
 
     # Unlike the SDK's, the key never shows in a repr, a str or a log line (model_dump still has it).
     def __repr__(self) -> str:
