@@ -145,7 +145,7 @@ OWN_EXAMPLES = {
         from fastapi.responses import JSONResponse
         import warnings
         with warnings.catch_warnings():  # (starlette's own notice about its test client's transport)
-            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore")
             from fastapi.testclient import TestClient
         from pydantic import BaseModel
         from codat_platform import CodatPlatform
