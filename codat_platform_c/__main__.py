@@ -8,8 +8,9 @@ import json
 import os
 import sys
 
+from codat_platform_c import DEFAULT_SERVER_URL  # plain Python: does not load the C extension
+
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_TRANSPORT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-DEFAULT_SERVER_URL = "https://api.codat.io"  # codat_platform_c.DEFAULT_SERVER_URL, without importing it for --help
 RETIRED_DATE = "2026-10-12"  # when Codat retired GET /companies/{id}/connectionManagement/accessToken
 
 
