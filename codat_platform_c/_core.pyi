@@ -5,6 +5,8 @@ from typing import Any, Literal, Protocol, TypedDict, final
 __version__: str
 USER_AGENT: str
 LIBCURL_VERSION: str
+_RETIRED_WARNING: str
+_RETIRED_DATE: str
 
 class _RetryLike(Protocol):
     initial_interval_ms: int
@@ -23,6 +25,7 @@ class CodatError(Exception): ...
 
 class ErrorMessage(CodatError):
     status_code: int
+    reason: str
     body: str
     headers: dict[str, str]
     data: dict[str, Any]
@@ -37,6 +40,7 @@ class ErrorMessage(CodatError):
 
 class SDKError(CodatError):
     status_code: int
+    reason: str
     body: str
     headers: dict[str, str]
     retry_after: float | None
@@ -58,7 +62,7 @@ class Client:
         *,
         api_key: str | None = None,
         server_url: str = ...,
-        timeout_ms: int | None = None,
+        timeout_ms: float | None = None,
         retries: _RetryLike | None = ...,
         verify: bool | str = True,
         max_body_bytes: int | None = None,
@@ -68,7 +72,7 @@ class Client:
         company_id: str,
         /,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -78,7 +82,7 @@ class Client:
         company_id: str,
         /,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -92,7 +96,7 @@ class Client:
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
         threads: int | None = None,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -101,6 +105,16 @@ class Client:
         self, endpoint: _Endpoint, company_id: str, callback: Callable[[Any, int], object], /, **options: Any
     ) -> int: ...
     def _cancel_async(self, call_id: int, /) -> None: ...
+    def _connection_management_token(
+        self,
+        company_id: str,
+        /,
+        *,
+        timeout_ms: float | None = ...,
+        retries: _RetryLike | None = ...,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc_info: object) -> bool: ...
