@@ -151,6 +151,9 @@ DELIBERATE_DIFFERENCES = {
         "e.data are untouched).",
     "security_repr":
         "shared.Security's repr and str hide auth_header ('<redacted>'); the SDK's print the API key.",
+    "raw_response":
+        "e.raw_response is what the error was built from: urllib3's ApiException in the SDK, the C client's "
+        "codat_platform_c exception in the facade (so str/repr of it differ; every other field agrees).",
 }
 
 # ---------------------------------------------------------------- the two sides
@@ -900,6 +903,15 @@ def _retired_endpoint_404(srv, srv2):
     # the company endpoint of the same server is live
     sdk, ours = both(Scenario("live", (Reply(json=TOKEN_CO),)), srv, srv2)
     assert sdk.exc is None and ours.exc is None
+
+
+@difference("raw_response")
+def _raw_response(srv, srv2):
+    sdk, ours = both(Scenario("404", (Reply(status=404, json=error_json(404)),)), srv, srv2)
+    from codat_platform.exceptions import ApiException
+    assert isinstance(sdk.exc.raw_response, ApiException) and str(sdk.exc.raw_response).startswith("(404)")
+    assert isinstance(ours.exc.raw_response, codat.ErrorMessage) and ours.exc.__cause__ is ours.exc.raw_response
+    assert ours.exc.raw_response.status_code == sdk.exc.raw_response.status == 404
 
 
 @difference("security_repr")

@@ -315,6 +315,14 @@ def test_swapped_example_prints_the_same(title, code, server):
         raise AssertionError(f"unknown difference {difference}")
 
 
+def test_expected_differences_are_documented_deliberate_differences():
+    from pathlib import Path
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "sdk_facade.md").read_text()
+    for title, name in EXPECTED_DIFFERENCES.items():
+        assert title in dict(EXAMPLES), title
+        assert f"| `{name}` |" in docs, name
+
+
 def test_count_of_identical_examples_is_reported(server, capsys):
     """Not a check of its own: prints how many examples print the same (for the report)."""
     same = [t for t, _ in EXAMPLES if t not in EXPECTED_DIFFERENCES]
