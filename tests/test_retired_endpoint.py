@@ -146,8 +146,12 @@ def test_float_timeout_accepted(server):
         server.script("slow", Reply(delay_s=1.0))
         with pytest.raises(codat.Timeout):
             c.get_company_access_token("slow", timeout_ms=200.4, retries=None)  # rounds up to 201 ms
-    for bad in (float("nan"), float("inf"), 0.0, -1.5):
+    for bad in (float("nan"), float("inf"), 0.0, -1.5, 1e30, 2.0**63):
         with pytest.raises(ValueError):
             codat.Client(AUTH, server_url=server.url, timeout_ms=bad)
+        with codat.Client(AUTH, server_url=server.url) as c, pytest.raises(ValueError, match="timeout_ms"):
+            c.get_company_access_token("c1", timeout_ms=bad)
+    with codat.Client(AUTH, server_url=server.url, timeout_ms=2.0**62) as c:  # huge but a long: no limit in effect
+        assert c.get_company_access_token("c1")["accessToken"]
     with pytest.raises(TypeError):
         codat.Client(AUTH, server_url=server.url, timeout_ms="1500")

@@ -235,8 +235,10 @@ static int parse_timeout(PyObject *obj, long *out)
             return -1;
         }
         d = ceil(d);
-        if (d > (double)LONG_MAX / 2)
-            return overflow_to_value_error("timeout_ms");
+        if (d >= 9223372036854775808.0 || d > (double)LONG_MAX) { /* 2**63: past any long, as an int would be */
+            PyErr_SetString(PyExc_ValueError, "timeout_ms is out of range");
+            return -1;
+        }
         *out = (long)d;
         return 0;
     }
