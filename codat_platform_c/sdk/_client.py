@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import codat_platform_c as _codat
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .models import errors, operations, shared
 from .types import UNSET, OptionalNullable
@@ -54,7 +54,6 @@ _set_dict = _slots["__dict__"].__set__
 _set_fields_set = _slots["__pydantic_fields_set__"].__set__
 _set_extra = _slots["__pydantic_extra__"].__set__
 _set_private = _slots["__pydantic_private__"].__set__
-_COMPANY_FIELDS = frozenset(("expires_in", "access_token", "token_type"))
 _CM_FIELDS = frozenset(("access_token",))
 
 
@@ -67,16 +66,18 @@ def _trusted(model_type: type, fields: Dict[str, Any], fields_set: frozenset) ->
     return model
 
 
+_strict_company_token = shared.CompanyAccessToken.__pydantic_validator__.validate_python
+
+
 def _company_token(value: Any) -> shared.CompanyAccessToken:
-    # The C core hands back a dict parsed from an application/json object. When its fields already have the
-    # model's exact types there is nothing for pydantic to check or coerce (pydantic would return them as
-    # they are), so the model is built without validating them again.
-    if type(value) is dict:
-        token, expires, kind = value.get("accessToken"), value.get("expiresIn"), value.get("tokenType")
-        if type(token) is str and type(expires) is int and type(kind) is str:
-            return _trusted(shared.CompanyAccessToken,  # type: ignore[no-any-return]
-                            {"expires_in": expires, "access_token": token, "token_type": kind}, _COMPANY_FIELDS)
-    return _validated(_COMPANY, value)  # type: ignore[no-any-return]
+    # The common case, the C core's dict with the fields' exact types, goes through pydantic-core in strict
+    # mode: one call into Rust that checks and builds the model (fewer instructions than assembling it in
+    # Python, callgrind says: 6,500 against 9,000). Anything else (a numeric string, a bool, a missing field,
+    # not an object) takes the SDK's lax path, or ends in ResponseValidationError.
+    try:
+        return _strict_company_token(value, strict=True)  # type: ignore[no-any-return]
+    except ValidationError:
+        return _validated(_COMPANY, value)  # type: ignore[no-any-return]
 
 
 def _connection_management_token(value: Any) -> shared.ConnectionManagementAccessToken:
