@@ -469,7 +469,9 @@ def test_response_validation_error_from_the_core(cp, srv, reply):
     e = info.value
     assert e.status_code == 200 and str(e).startswith("Response validation failed: ")
     assert isinstance(e, codat.SDKError) and not isinstance(e, errors.SDKError)
-    assert isinstance(e.cause, codat.SDKError) and e.raw_response is e.cause
+    from pydantic import ValidationError
+    assert isinstance(e.cause, ValidationError) and e.__cause__ is e.cause  # as in the SDK
+    assert isinstance(e.raw_response, codat.SDKError) and not isinstance(e.raw_response, errors.CodatPlatformError)
     assert e.headers["content-type"]
 
 
@@ -487,7 +489,9 @@ def test_response_validation_error_from_the_model(cp, srv, doc):
     with pytest.raises(errors.ResponseValidationError) as info:
         cp.companies.get_access_token(request={"company_id": "x"})
     e = info.value
-    assert e.status_code == 200 and isinstance(e.cause, ValueError) and isinstance(e, codat.SDKError)
+    from pydantic import ValidationError
+    assert e.status_code == 200 and isinstance(e.cause, ValidationError) and isinstance(e, codat.SDKError)
+    assert e.__cause__ is e.cause and str(e) == f"Response validation failed: {e.cause}"
     import json
     assert json.loads(e.body) == doc
 

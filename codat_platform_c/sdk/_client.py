@@ -5,7 +5,7 @@ import _thread
 import functools
 import warnings
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, NoReturn, Optional, Tuple, Union
 
 import codat_platform_c as _codat
 from pydantic import BaseModel, ValidationError
@@ -192,6 +192,13 @@ def _translate(which: str, exc: BaseException) -> BaseException:
     return errors.SDKError(reason, raw_response=exc, body=body, status_code=status, headers=headers)
 
 
+def _raise_translated(which: str, exc: BaseException) -> NoReturn:
+    new = _translate(which, exc)
+    if isinstance(new, errors.ResponseValidationError):
+        raise new from new.cause  # the pydantic ValidationError, as in the SDK (raw_response is the core's)
+    raise new from exc
+
+
 # ---------------------------------------------------------------- arguments
 
 def _company_id(which: str, request: Any) -> str:
@@ -356,7 +363,7 @@ class CodatPlatform:
         try:
             value = call(company_id, **opts)
         except _CORE_HTTP_ERRORS as exc:
-            raise _translate(which, exc) from exc
+            _raise_translated(which, exc)
         return _TO_MODEL[which](value)
 
     async def _fetch_async(self, which: str, request: Any, retries: Any, server_url: Optional[str],
@@ -365,7 +372,7 @@ class CodatPlatform:
         try:
             value = await call(company_id, opts)
         except _CORE_HTTP_ERRORS as exc:
-            raise _translate(which, exc) from exc
+            _raise_translated(which, exc)
         return _TO_MODEL[which](value)
 
 
