@@ -347,7 +347,11 @@ class CodatPlatform:
                  is_async: bool) -> Tuple[Callable[..., Any], str, Dict[str, Any]]:
         """What every call does before the request, sync or async: (the core's method, company id, options)."""
         company_id = _company_id(which, request)
-        opts = self._options(retries, server_url, timeout_ms, http_headers)
+        if (retries is UNSET and server_url is None and timeout_ms is None and not http_headers
+                and self._security_source is None):
+            opts = _NO_OPTIONS  # the client's own settings (the common case: no call to _options)
+        else:
+            opts = self._options(retries, server_url, timeout_ms, http_headers)
         client = self._client
         if client.closed:
             client = self._core()
@@ -361,7 +365,7 @@ class CodatPlatform:
                timeout_ms: Optional[float], http_headers: Optional[Mapping[str, str]]) -> Any:
         call, company_id, opts = self._prepare(which, request, retries, server_url, timeout_ms, http_headers, False)
         try:
-            value = call(company_id, **opts)
+            value = call(company_id) if opts is _NO_OPTIONS else call(company_id, **opts)
         except _CORE_HTTP_ERRORS as exc:
             _raise_translated(which, exc)
         return _TO_MODEL[which](value)
