@@ -346,7 +346,9 @@ class CodatPlatform:
                  timeout_ms: Optional[float], http_headers: Optional[Mapping[str, str]],
                  is_async: bool) -> Tuple[Callable[..., Any], str, Dict[str, Any]]:
         """What every call does before the request, sync or async: (the core's method, company id, options)."""
-        company_id = _company_id(which, request)
+        company_id = request.get("company_id") if type(request) is dict else None  # the common case, inline
+        if type(company_id) is not str:
+            company_id = _company_id(which, request)  # every other form, and the errors
         if (retries is UNSET and server_url is None and timeout_ms is None and not http_headers
                 and self._security_source is None):
             opts = _NO_OPTIONS  # the client's own settings (the common case: no call to _options)
