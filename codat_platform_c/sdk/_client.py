@@ -319,9 +319,6 @@ class CodatPlatform:
 
     def _options(self, retries: Any, server_url: Optional[str], timeout_ms: Optional[float],
                  http_headers: Optional[Mapping[str, str]]) -> Dict[str, Any]:
-        if (retries is UNSET and server_url is None and timeout_ms is None and not http_headers
-                and self._security_source is None):
-            return _NO_OPTIONS  # the client's own settings: nothing to build
         opts: Dict[str, Any] = {}
         if retries is not UNSET:
             opts["retries"] = to_core_retries(retries)
