@@ -36,7 +36,7 @@ _OTHER_GROUPS = frozenset({
 
 SecuritySource = Union[shared.Security, Mapping[str, str], Callable[[], Any], None]
 
-_MODEL = {_CM: shared.ConnectionManagementAccessToken, _COMPANY: shared.CompanyAccessToken}
+_MODEL: Dict[str, Any] = {_CM: shared.ConnectionManagementAccessToken, _COMPANY: shared.CompanyAccessToken}
 _REQUEST = {_CM: operations.GetConnectionManagementAccessTokenRequest,
             _COMPANY: operations.GetCompanyAccessTokenRequest}
 _NO_OPTIONS: Dict[str, Any] = {}
@@ -58,7 +58,7 @@ _CM_FIELDS = frozenset(("access_token",))
 
 
 def _trusted(model_type: type, fields: Dict[str, Any], fields_set: frozenset) -> Any:
-    model = _new(model_type)
+    model: Any = _new(model_type)
     _set_dict(model, fields)
     _set_fields_set(model, set(fields_set))
     _set_extra(model, None)
@@ -206,7 +206,7 @@ def _company_id(which: str, request: Any) -> str:
     if type(request) is dict:  # the common case first
         company_id = request.get("company_id", _company_id)
     elif isinstance(request, model):
-        company_id = request.company_id
+        company_id = request.company_id  # type: ignore[attr-defined]
     elif isinstance(request, Mapping):
         company_id = request.get("company_id", _company_id)
     else:
@@ -355,7 +355,7 @@ class CodatPlatform:
         if client.closed:
             client = self._core()
         if is_async:
-            return functools.partial(client._fetch_async, which), company_id, opts
+            return functools.partial(client._fetch_async, which), company_id, opts  # type: ignore[attr-defined]
         # (the connection-management call without the core's own warning: ours was given already)
         return (client.get_company_access_token if which is _COMPANY else client._connection_management_token,
                 company_id, opts)

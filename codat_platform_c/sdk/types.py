@@ -8,7 +8,7 @@ nulls; ``BaseModel`` is pydantic's.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Dict, Literal, Optional, TypeVar, Union
 
 from typing_extensions import TypeAlias, TypeAliasType
 
@@ -50,7 +50,7 @@ class Unset(BaseModel):
     def __copy__(self) -> "Unset":
         return self
 
-    def __deepcopy__(self, memo: Any) -> "Unset":
+    def __deepcopy__(self, memo: Optional[Dict[int, Any]] = None) -> "Unset":
         return self
 
 

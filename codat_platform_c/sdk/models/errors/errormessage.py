@@ -17,7 +17,7 @@ class ErrorMessage(CodatPlatformError, _codat.ErrorMessage):
     (service, error, correlation_id, validation as sent, can_be_retried, detailed_error_code, retry_after,
     attempts) are there too, so either family's ``except`` catches it."""
 
-    data: ErrorMessageData
+    data: ErrorMessageData  # type: ignore[assignment]  # (the C client's is the dict as sent)
 
     def __init__(self, data: ErrorMessageData, raw_response: Optional[Any] = None, body: Optional[str] = None,
                  status_code: Optional[int] = None, headers: Optional[Mapping[str, str]] = None) -> None:
