@@ -115,6 +115,8 @@ company are in flight at once, over every thread, batch and async call of the cl
     async def get_access_token_async(self, company_id, **options):
         """Like get_access_token(), awaitable. Many awaits share one libcurl multi handle, driven by one
         background I/O thread per client; task.cancel() aborts the transfer."""
+        import warnings
+        warnings.warn(_core._RETIRED_WARNING, DeprecationWarning, stacklevel=2)
         return await self._fetch_async("connection_management", company_id, options)
 
     async def get_company_access_token_async(self, company_id, **options):

@@ -7,6 +7,8 @@ __version__: str
 USER_AGENT: str
 LIBCURL_VERSION: str
 DEFAULT_CONCURRENCY: int
+_RETIRED_WARNING: str
+_RETIRED_DATE: str
 
 class _RetryLike(Protocol):
     initial_interval_ms: int
@@ -25,6 +27,7 @@ class CodatError(Exception): ...
 
 class ErrorMessage(CodatError):
     status_code: int
+    reason: str
     body: str
     headers: dict[str, str]
     data: dict[str, Any]
@@ -39,6 +42,7 @@ class ErrorMessage(CodatError):
 
 class SDKError(CodatError):
     status_code: int
+    reason: str
     body: str
     headers: dict[str, str]
     retry_after: float | None
@@ -60,7 +64,7 @@ class Client:
         *,
         api_key: str | None = None,
         server_url: str = ...,
-        timeout_ms: int | None = None,
+        timeout_ms: float | None = None,
         retries: _RetryLike | None = ...,
         verify: bool | str | bytes | os.PathLike[str] | os.PathLike[bytes] = True,
         max_body_bytes: int | None = None,
@@ -70,7 +74,7 @@ class Client:
         company_id: str,
         /,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -80,7 +84,7 @@ class Client:
         company_id: str,
         /,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -94,7 +98,7 @@ class Client:
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
         threads: int | None = None,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -103,6 +107,16 @@ class Client:
         self, endpoint: _Endpoint, company_id: str, callback: Callable[[Any, int], object], /, **options: Any
     ) -> int: ...
     def _cancel_async(self, call_id: int, /) -> None: ...
+    def _connection_management_token(
+        self,
+        company_id: str,
+        /,
+        *,
+        timeout_ms: float | None = ...,
+        retries: _RetryLike | None = ...,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc_info: object) -> bool: ...

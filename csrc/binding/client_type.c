@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <math.h>
 #include "binding.h"
 #include <structmember.h>
 
@@ -90,7 +92,9 @@ static int wanted_log_level(module_state *st)
         PyErr_Clear();
         return 0;
     }
-    static const int order[] = {CODAT_LOG_WARNING, CODAT_LOG_DEBUG, CODAT_LOG_INFO};
+    /* INFO (retries) is the highest level the core logs, DEBUG the lowest: failures that are raised to the
+     * caller are DEBUG lines, never warnings. Levels nest, so INFO off means nothing is wanted. */
+    static const int order[] = {CODAT_LOG_INFO, CODAT_LOG_DEBUG};
     int lowest = 0;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         PyObject *r = PyObject_CallMethod(st->logger, "isEnabledFor", "i", order[i]);
@@ -98,14 +102,9 @@ static int wanted_log_level(module_state *st)
         Py_XDECREF(r);
         if (on <= 0) {
             PyErr_Clear();
-            if (i == 0)
-                return 0; /* not even warnings: logging is off for us */
-            continue;
-        }
-        if (lowest == 0 || order[i] < lowest)
-            lowest = order[i];
-        if (order[i] == CODAT_LOG_DEBUG)
             break;
+        }
+        lowest = order[i];
     }
     return lowest;
 }
@@ -244,11 +243,29 @@ static int parse_timeout(PyObject *obj, long *out)
         *out = 0;
         return 0;
     }
+    long v;
+    if (PyFloat_Check(obj)) {
+        /* A computed timeout (1500.0, 2.5 * 1000) is accepted, as the official SDK accepts it; a fraction of a
+         * millisecond rounds up so that the caller never gets less time than asked. */
+        double d = PyFloat_AS_DOUBLE(obj);
+        if (!isfinite(d) || d <= 0) {
+            PyErr_SetString(PyExc_ValueError, "timeout_ms must be a positive number of milliseconds, or None");
+            return -1;
+        }
+        d = ceil(d);
+        if (d >= 9223372036854775808.0 || d > (double)LONG_MAX) { /* 2**63: past any long, as an int would be */
+            PyErr_SetString(PyExc_ValueError, "timeout_ms is out of range");
+            return -1;
+        }
+        *out = (long)d;
+        return 0;
+    }
     if (!PyLong_Check(obj) || PyBool_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "timeout_ms must be an int or None, not %.100s", Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError, "timeout_ms must be a number (int or float) or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
         return -1;
     }
-    long v = PyLong_AsLong(obj);
+    v = PyLong_AsLong(obj);
     if (v == -1 && PyErr_Occurred())
         return overflow_to_value_error("timeout_ms");
     if (v <= 0) {
@@ -379,6 +396,16 @@ static PyObject *fetch_one(ClientObject *self, codat_endpoint which, const char 
 
 static PyObject *Client_get_access_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
                                          PyObject *kwnames)
+{
+    if (PyErr_WarnEx(PyExc_DeprecationWarning, CODAT_RETIRED_WARNING, 1) < 0)
+        return NULL; /* warnings turned into errors */
+    return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
+}
+
+/* The same call without the warning, for codat_platform_c.sdk: its connection_management methods warn with
+ * the official SDK's text themselves, and one call should not warn twice. */
+static PyObject *Client_connection_management_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                                    PyObject *kwnames)
 {
     return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
 }
@@ -1001,6 +1028,8 @@ static PyMethodDef Client_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, get_company_access_token_doc},
     {"get_access_tokens", (PyCFunction)(void (*)(void))Client_get_access_tokens, METH_FASTCALL | METH_KEYWORDS,
      get_access_tokens_doc},
+    {"_connection_management_token", (PyCFunction)(void (*)(void))Client_connection_management_token,
+     METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_submit_async", (PyCFunction)(void (*)(void))Client_submit_async, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_cancel_async", (PyCFunction)Client_cancel_async, METH_O, NULL},
     {"close", (PyCFunction)Client_close, METH_NOARGS, close_doc},

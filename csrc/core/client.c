@@ -525,8 +525,10 @@ codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char
                                codat_cancel_fn cancel, codat_progress_fn progress, void *ctx,
                                codat_result *outs)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         codat_result_init(&outs[i]);
+        outs[i].endpoint = which;
+    }
     if (c->closed) {
         for (size_t i = 0; i < n; i++)
             fail_result(&outs[i], CODAT_BAD_INPUT, "client is closed");

@@ -69,7 +69,8 @@ typedef struct {
 /* Log levels, numbered as Python's logging module numbers them. */
 #define CODAT_LOG_DEBUG 10   /* every attempt: request line, status, time */
 #define CODAT_LOG_INFO 20    /* every retry: why and how long the wait */
-#define CODAT_LOG_WARNING 30 /* a call that ends in an error */
+/* A call that ends in an error is logged at DEBUG too: the caller gets it raised, and a library does not
+ * also warn about an error it reports (that would put every handled failure in the application's log). */
 /* Receives one finished line. Runs on the calling thread (or the I/O thread for asynchronous calls) with
  * no lock held. Lines never hold the auth header or a token. */
 typedef void (*codat_log_fn)(void *ctx, int level, const char *message);
@@ -103,6 +104,7 @@ typedef struct {
     int curl_code;                  /* CURLcode of the last attempt */
     int body_too_large;             /* the body passed max_body_bytes and was cut off */
     char message[256];              /* human text for transport errors and bad input; never holds secrets */
+    codat_endpoint endpoint;        /* which endpoint the call asked (set when the call starts) */
 } codat_result;
 
 void codat_result_init(codat_result *r);
