@@ -171,14 +171,28 @@ def test_dask_bag_map_partitions(server, warm_client, company_ids, dask_cluster)
 
 @pytest.fixture(scope="module")
 def ray_local():
-    ray = pytest.importorskip("ray", reason="ray is not installed (see docs/scaling.md)")
-    tests_dir = os.path.dirname(os.path.abspath(__file__))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([tests_dir] + sys.path[1:])}})
+    # On Linux Ray binds its servers to every interface and advertises the machine's own address; this
+    # (Ray's switch for single-machine use, read when ray is imported) keeps them all on 127.0.0.1, as
+    # every server in these tests.
+    saved = os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     try:
-        yield ray
+        ray = pytest.importorskip("ray", reason="ray is not installed (see docs/scaling.md)")
+        ray._private.ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before
+        tests_dir = os.path.dirname(os.path.abspath(__file__))
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([tests_dir] + sys.path[1:]),
+                                           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}})
+        try:
+            assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+            yield ray
+        finally:
+            ray.shutdown()
     finally:
-        ray.shutdown()
+        if saved is None:
+            del os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"]
+        else:
+            os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = saved
 
 
 @engine_test
