@@ -62,6 +62,7 @@ class Client:
         retries: _RetryLike | None = ...,
         verify: bool | str = True,
         max_body_bytes: int | None = None,
+        batch_concurrency: int | None = None,
     ) -> None: ...
     def get_access_token(
         self,
@@ -88,7 +89,7 @@ class Client:
         company_ids: Iterable[str],
         /,
         *,
-        concurrency: int = 16,
+        concurrency: int | None = None,
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
         threads: int | None = None,
@@ -101,6 +102,7 @@ class Client:
         self, endpoint: _Endpoint, company_id: str, callback: Callable[[Any, int], object], /, **options: Any
     ) -> int: ...
     def _cancel_async(self, call_id: int, /) -> None: ...
+    def _reduce_config(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc_info: object) -> bool: ...
