@@ -3,9 +3,9 @@ LocalCluster with 2 worker processes and Ray, each fetching 10,000 tokens from t
 partitions of company ids. Every token must arrive, once: the stand-in records every request, so each
 company is asked for exactly once and every token it issued comes back.
 
-The engine tests are left out under the sanitizer run (scripts/sanitize.sh sets CODAT_SANITIZED=1): they
-exercise pickling and process start-up, not our C code beyond what test_pickle.py already runs there, and
-Dask's and Ray's helper processes under a preloaded ASan runtime take minutes."""
+The Dask and Ray tests are left out under the sanitizer run (scripts/sanitize.sh sets CODAT_SANITIZED=1):
+their helper processes (scheduler, nannies, raylet, GCS) would all start under the preloaded ASan runtime,
+for minutes, and test no more of our C code than the multiprocessing tests, which do run there."""
 import collections
 import concurrent.futures
 import multiprocessing
@@ -22,8 +22,8 @@ N_COMPANIES = 10_000  # the Dask test's, as a nightly sync would partition them
 N_SMALL = 2_000  # the other engines': enough for several partitions per worker, and quick
 N_PARTITIONS = 10
 
-engine_test = pytest.mark.skipif(os.environ.get("CODAT_SANITIZED") == "1",
-                                 reason="process engines under ASan: slow, and nothing more of our C code")
+skip_under_asan = pytest.mark.skipif(os.environ.get("CODAT_SANITIZED") == "1",
+                                 reason="Dask and Ray under ASan: slow, and nothing more of our C code")
 # Python 3.12+ warns when a process with threads (the stand-in server's) forks; the children here only
 # use the client they unpickle, never an inherited one.
 fork_ok = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
@@ -78,7 +78,6 @@ def check_every_token_once(server, ids, results, expect_processes=None):
 # ---- multiprocessing and concurrent.futures
 
 
-@engine_test
 @fork_ok
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_multiprocessing_pool_client_per_task(server, warm_client, company_ids, method):
@@ -91,7 +90,6 @@ def test_multiprocessing_pool_client_per_task(server, warm_client, company_ids, 
     assert 1 <= len(pids) <= 2
 
 
-@engine_test
 def test_multiprocessing_pool_client_per_worker(server, warm_client, company_ids):
     # The client travels once per worker (initializer) and keeps its connections for every partition.
     ctx = multiprocessing.get_context("spawn")
@@ -104,7 +102,6 @@ def test_multiprocessing_pool_client_per_worker(server, warm_client, company_ids
     assert server.connections_opened < N_PARTITIONS * 8 / 2
 
 
-@engine_test
 @fork_ok
 def test_process_pool_executor(server, warm_client, company_ids):
     parts = partitions(company_ids)
@@ -113,7 +110,6 @@ def test_process_pool_executor(server, warm_client, company_ids):
     check_every_token_once(server, company_ids, results)
 
 
-@engine_test
 def test_process_pool_executor_spawn_with_subclass(server, company_ids):
     with scaling_workers.Gentle(AUTH, server_url=server.url) as client:
         parts = partitions(company_ids, 4)
@@ -140,7 +136,7 @@ def dask_cluster():
         yield dask_client
 
 
-@engine_test
+@skip_under_asan
 def test_dask_two_workers_scattered_client(server, warm_client, many_company_ids, dask_cluster):
     # The recommended pattern: the client travels once to each worker (scatter, broadcast) and every
     # partition on that worker uses it. Partitions alternate between the two worker processes.
@@ -155,7 +151,7 @@ def test_dask_two_workers_scattered_client(server, warm_client, many_company_ids
     assert server.connections_opened < N_PARTITIONS * 8 / 2  # one client per worker, as above
 
 
-@engine_test
+@skip_under_asan
 def test_dask_bag_map_partitions(server, warm_client, company_ids, dask_cluster):
     # The client as a plain argument of the graph: each task unpickles its own fresh copy.
     import dask.bag
@@ -195,7 +191,7 @@ def ray_local():
             os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = saved
 
 
-@engine_test
+@skip_under_asan
 def test_ray_tasks(server, warm_client, company_ids, ray_local):
     ray = ray_local
     client_ref = ray.put(warm_client)
