@@ -17,7 +17,9 @@ Each contender checks every answer (the expected token for every company) and th
 only their counts, as a sync that uses each token where it got it would. The clock runs from "ids and
 client in hand" to "every count back". Rounds rotate the contenders' order; the table gives medians of
 tokens per second and each one's median ratio to the 1-process row of the same round (paired, so that
-the drift of a shared machine cancels out). Prints Markdown on stdout, progress on stderr, and writes
+the drift of a shared machine cancels out), and the median CPU seconds each used: on the client side
+(this process, which also runs Dask's scheduler, plus every worker process, idle or not) and in nginx's
+worker. Prints Markdown on stdout, progress on stderr, and writes
 PREFIX.md and PREFIX.json (default bench/scaling_results; --out "" writes nothing).
 
 Needs nginx with the echo module (bench/server.py) and dask[distributed] (requirements-test.txt).
@@ -54,6 +56,27 @@ def fetch_count(client, company_ids):
     if bad or len(tokens) != len(company_ids):
         raise RuntimeError(f"{len(bad)} bad answers, {len(tokens)} of {len(company_ids)} companies")
     return len(tokens)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pids):
+    """User + system CPU seconds used so far by these processes (from /proc)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
+
+
+def children(pid):
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            out += [int(c) for c in f.read().split()]
+    return out
 
 
 def halves(ids):
@@ -112,7 +135,9 @@ def start_engines():
     dask_client = DaskClient(cluster)
     workers = sorted(dask_client.scheduler_info()["workers"])
     pool = multiprocessing.get_context("spawn").Pool(2)
-    return {"dask": (dask_client, workers), "pool": pool, "_cluster": cluster}
+    dask_pids = list(dask_client.run(os.getpid).values())
+    pool_pids = [p.pid for p in pool._pool]
+    return {"dask": (dask_client, workers), "pool": pool, "_cluster": cluster, "worker_pids": dask_pids + pool_pids}
 
 
 def stop_engines(engines):
@@ -126,12 +151,19 @@ def measure(url, n, rounds, engines):
     ids = [f"company-{i:06d}" for i in range(n)]
     for name, runner, _, per in CONTENDERS:  # warm-up: imports in the workers, nginx's first connections
         runner(url, ids[:2000], per, engines)
+    # Client side: this process (which also runs Dask's scheduler and nannies) and every worker process;
+    # server side: nginx's worker.
+    client_pids = [os.getpid()] + engines["worker_pids"]
+    server_pids = engines["server_pids"]
     per_round = []
+    cpu = {name: [] for name, _, _, _ in CONTENDERS}
     for r in range(rounds):
         order = CONTENDERS[r % len(CONTENDERS):] + CONTENDERS[:r % len(CONTENDERS)]
         row = {}
         for name, runner, _, per in order:
+            client_before, server_before = cpu_s(client_pids), cpu_s(server_pids)
             count, elapsed = runner(url, ids, per, engines)
+            cpu[name].append((cpu_s(client_pids) - client_before, cpu_s(server_pids) - server_before))
             assert count == n, (name, count)
             row[name] = n / elapsed
         per_round.append(row)
@@ -142,7 +174,9 @@ def measure(url, n, rounds, engines):
         rates = [row[name] for row in per_round]
         ratios = [row[name] / row[base] for row in per_round]
         out.append({"name": name, "in_flight": total, "per_process": per, "tokens_per_s": statistics.median(rates),
-                    "ratio_to_1_process": statistics.median(ratios), "rounds": rates})
+                    "ratio_to_1_process": statistics.median(ratios), "rounds": rates,
+                    "client_cpu_s": statistics.median(c for c, _ in cpu[name]),
+                    "server_cpu_s": statistics.median(s for _, s in cpu[name])})
     return out
 
 
@@ -159,11 +193,12 @@ def markdown(results, n, rounds, machine):
     for listener, rows in results.items():
         what = "answers at once" if listener == "http" else "every answer held 1 ms"
         lines += [f"nginx `{listener}` listener ({what}):", "",
-                  "| contender | in flight (total) | tokens/s (median) | vs 1 process, conc. 16 (paired median) |",
-                  "| --- | ---: | ---: | ---: |"]
+                  "| contender | in flight (total) | tokens/s (median) | vs 1 process, conc. 16 (paired median) "
+                  "| client CPU s | nginx CPU s |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for row in rows:
             lines.append(f"| {row['name']} | {row['in_flight']} | {row['tokens_per_s']:,.0f} | "
-                         f"{row['ratio_to_1_process']:.2f}x |")
+                         f"{row['ratio_to_1_process']:.2f}x | {row['client_cpu_s']:.2f} | {row['server_cpu_s']:.2f} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -179,6 +214,7 @@ def main(argv=None):
     results = {}
     with NginxServer() as srv:
         engines = start_engines()
+        engines["server_pids"] = children(srv.proc.pid)
         try:
             for listener in args.listeners.split(","):
                 log(f"{listener}: {args.n:,} tokens x {args.rounds} rounds")
