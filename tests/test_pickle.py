@@ -361,3 +361,13 @@ def test_facade_pickles_after_close_and_copies(server):
         other = make(sdk)
         assert other is not sdk and other._client is not sdk._client
         assert other.companies.get_access_token(request={"company_id": "acme"}).access_token
+
+
+def test_facade_with_a_security_model_pickles_as_the_header(server):
+    from codat_platform_c.sdk import CodatPlatform
+    from codat_platform_c.sdk.models import shared
+    sdk = CodatPlatform(security=shared.Security(auth_header=AUTH), server_url=server.url)
+    copy_ = round_trip(sdk)
+    assert copy_.companies.get_access_token(request={"company_id": "acme"}).access_token
+    assert server.requests[-1].headers["authorization"] == AUTH
+    assert AUTH not in repr(copy_)
