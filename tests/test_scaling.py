@@ -1,6 +1,6 @@
 """A pickled Client on real engines: multiprocessing (fork and spawn), concurrent.futures, a Dask
-LocalCluster with 2 worker processes and Ray, each fetching 10,000 tokens from the stand-in server over
-partitions of company ids. Every token must arrive, once: the stand-in records every request, so each
+LocalCluster with 2 worker processes (10,000 tokens) and Ray, each fetching tokens from the stand-in server
+over partitions of company ids. Every token must arrive, once: the stand-in records every request, so each
 company is asked for exactly once and every token it issued comes back.
 
 The Dask and Ray tests are left out under the sanitizer run (scripts/sanitize.sh sets CODAT_SANITIZED=1):
@@ -23,7 +23,7 @@ N_SMALL = 2_000  # the other engines': enough for several partitions per worker,
 N_PARTITIONS = 10
 
 skip_under_asan = pytest.mark.skipif(os.environ.get("CODAT_SANITIZED") == "1",
-                                 reason="Dask and Ray under ASan: slow, and nothing more of our C code")
+                                     reason="Dask and Ray under ASan: slow, and nothing more of our C code")
 # Python 3.12+ warns when a process with threads (the stand-in server's) forks; the children here only
 # use the client they unpickle, never an inherited one.
 fork_ok = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
