@@ -572,8 +572,7 @@ def install(client, margin_s, timeout_ms=None):
     def get_company_access_token(company_id, /, **options):
         return cache.get(get_co, co, company_id, options)
 
-    def get_access_tokens(company_ids, /, *, concurrency=_core.DEFAULT_CONCURRENCY, endpoint=cm, progress=None,
-                          **options):
+    def get_access_tokens(company_ids, /, *, concurrency=None, endpoint=cm, progress=None, **options):
         return cache.get_many(get_many, company_ids, concurrency, endpoint, progress, options)
 
     async def get_access_token_async(company_id, /, **options):

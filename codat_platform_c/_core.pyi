@@ -68,6 +68,7 @@ class Client:
         retries: _RetryLike | None = ...,
         verify: bool | str | bytes | os.PathLike[str] | os.PathLike[bytes] = True,
         max_body_bytes: int | None = None,
+        batch_concurrency: int | None = None,
     ) -> None: ...
     def get_access_token(
         self,
@@ -94,7 +95,7 @@ class Client:
         company_ids: Iterable[str],
         /,
         *,
-        concurrency: int = ...,  # DEFAULT_CONCURRENCY
+        concurrency: int | None = None,
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
         threads: int | None = None,
@@ -117,6 +118,7 @@ class Client:
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]: ...
+    def _reduce_config(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc_info: object) -> bool: ...

@@ -231,6 +231,23 @@ def _company_id(which: str, request: Any) -> str:
     return company_id  # type: ignore[no-any-return]
 
 
+def _rebuild(cls: Any, config: Dict[str, Any]) -> Any:
+    """Unpickling: a fresh facade of the same class, from the configuration __reduce__ took."""
+    return cls(**config)
+
+
+def _check_picklable(source: Callable[[], Any]) -> None:
+    import pickle
+    try:
+        pickle.dumps(source)
+    except Exception as exc:  # PicklingError, or whatever the callable's own reduction raises
+        raise TypeError(
+            f"cannot pickle or copy CodatPlatform: its security= callable {getattr(source, '__qualname__', '')!r} "
+            "cannot be pickled (a lambda or a function defined inside another one?). Pass a module-level "
+            "function, which each worker imports and calls itself, or a shared.Security / "
+            "{'auth_header': ...}") from exc
+
+
 def _auth_from(source: Any) -> Optional[str]:
     if isinstance(source, Mapping):
         value = source.get("auth_header")
@@ -298,6 +315,40 @@ class CodatPlatform:
 
     def __repr__(self) -> str:
         return f"<codat_platform_c.sdk.CodatPlatform server_url={self._server_url!r}>"
+
+    # ---- pickling and copying
+
+    def _config(self) -> Dict[str, Any]:
+        config: Dict[str, Any] = dict(server_url=self._server_url, timeout_ms=self._timeout_ms,
+                                      verify=self._client_kwargs["verify"])
+        if self._retry_config is not UNSET:
+            config["retry_config"] = self._retry_config
+        if self._security_source is not None:
+            # Checked with the standard pickle even under cloudpickle (Dask, Ray), so that what pickles
+            # does not depend on the engine: by name, each worker resolves the callable in its own process.
+            _check_picklable(self._security_source)
+            config["security"] = self._security_source
+        elif self._auth is not None:
+            config["security"] = {"auth_header": self._auth}
+        return config
+
+    def __reduce__(self) -> Any:
+        """Pickle by configuration, for Dask, Ray or process-pool workers: unpickling calls
+        type(self)(**config) and so makes a fresh facade with no connections.
+
+        The pickle CARRIES THE AUTH HEADER in clear when ``security`` is static (a shared.Security or
+        a dict), so that the worker can authenticate: the bytes are as secret as the key. A security
+        callable travels by name instead (it must be a module-level function; a lambda raises
+        TypeError), and each worker calls it. Also carried: server_url, timeout_ms, retry_config,
+        verify and the class. A closed facade pickles too, since it stays usable. copy.copy() and
+        copy.deepcopy() follow the same rule."""
+        return _rebuild, (type(self), self._config())
+
+    def __copy__(self) -> "CodatPlatform":
+        return type(self)(**self._config())
+
+    def __deepcopy__(self, memo: Any) -> "CodatPlatform":
+        return type(self)(**self._config())
 
     # ---- life cycle
 

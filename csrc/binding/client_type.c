@@ -16,6 +16,14 @@ typedef struct {
     PyObject *timeout_ms;    /* int or None */
     int has_auth;
     PyObject *weakreflist;
+    /* For pickling and copying only (the private _reduce_config method): the auth argument exactly as
+     * given (str, or NULL for none), and whether it was api_key rather than auth_header. Never in a repr
+     * and not visited by tp_traverse, so gc.get_referents does not hand it out either: a str cannot take
+     * part in a reference cycle. */
+    PyObject *reduce_auth;
+    int reduce_auth_is_api_key;
+    PyObject *reduce_config;  /* dict of the other constructor arguments (no secret) */
+    long batch_concurrency;   /* get_access_tokens' concurrency when the call gives none; 0: the default */
 } ClientObject;
 
 static module_state *client_state(ClientObject *self)
@@ -459,8 +467,8 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
     if (parse_call_kwargs(args + nargs, kwnames, &co, names, values, 4) < 0)
         goto done;
     attach_logging(client_state(self), &co.opts);
-    long concurrency = CODAT_DEFAULT_CONCURRENCY;
-    if (values[0] && parse_bounded_int(values[0], "concurrency", 1, 1024, &concurrency) < 0)
+    long concurrency = self->batch_concurrency ? self->batch_concurrency : CODAT_DEFAULT_CONCURRENCY;
+    if (values[0] && values[0] != Py_None && parse_bounded_int(values[0], "concurrency", 1, 1024, &concurrency) < 0)
         goto done;
     long threads = 0; /* None: the core picks */
     if (values[3] && values[3] != Py_None && parse_bounded_int(values[3], "threads", 1, 64, &threads) < 0)
@@ -713,11 +721,11 @@ static int is_loopback_http(const char *url)
 static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"auth_header", "api_key", "server_url", "timeout_ms", "retries", "verify",
-                             "max_body_bytes", NULL};
+                             "max_body_bytes", "batch_concurrency", NULL};
     PyObject *auth = Py_None, *api_key = Py_None, *server_url = NULL, *timeout = Py_None;
-    PyObject *retries = NULL, *verify = Py_True, *max_body = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$OOOOOO:Client", kwlist, &auth, &api_key, &server_url,
-                                     &timeout, &retries, &verify, &max_body))
+    PyObject *retries = NULL, *verify = Py_True, *max_body = NULL, *batch_concurrency = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$OOOOOOO:Client", kwlist, &auth, &api_key, &server_url,
+                                     &timeout, &retries, &verify, &max_body, &batch_concurrency))
         return -1;
     if (self->core) {
         PyErr_SetString(PyExc_RuntimeError, "Client is already initialised");
@@ -779,8 +787,13 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         cfg.auth_header = auth_owned;
     }
 
+    PyObject *reduce_config = NULL;
+    long batch_default = 0;
     PyObject *url_obj = server_url ? Py_NewRef(server_url) : PyUnicode_FromString("https://api.codat.io");
     if (!url_obj || parse_server_url(url_obj, &cfg.server_url) < 0)
+        goto out;
+    if (batch_concurrency != Py_None &&
+        parse_bounded_int(batch_concurrency, "batch_concurrency", 1, 1024, &batch_default) < 0)
         goto out;
     if (parse_timeout(timeout, &cfg.timeout_ms) < 0)
         goto out;
@@ -870,6 +883,15 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         cfg.company_limit = (unsigned)v;
     }
 
+    /* What pickling and copying rebuild the client from: the arguments as given, checked above. */
+    reduce_config = Py_BuildValue("{s:O,s:O,s:O}", "server_url", url_obj, "timeout_ms", timeout, "verify", verify);
+    if (!reduce_config)
+        goto out;
+    if ((retries && PyDict_SetItemString(reduce_config, "retries", retries) < 0) ||
+        (max_body && max_body != Py_None && PyDict_SetItemString(reduce_config, "max_body_bytes", max_body) < 0) ||
+        (batch_default && PyDict_SetItemString(reduce_config, "batch_concurrency", batch_concurrency) < 0))
+        goto out;
+
     char err[256] = "";
     self->core = codat_client_new(&cfg, err, sizeof err);
     if (!self->core) {
@@ -880,8 +902,14 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
     self->server_url = Py_NewRef(url_obj);
     self->timeout_ms = Py_NewRef(timeout);
     self->has_auth = cfg.auth_header != NULL;
+    self->reduce_auth = auth != Py_None ? Py_NewRef(auth) : api_key != Py_None ? Py_NewRef(api_key) : NULL;
+    self->reduce_auth_is_api_key = auth == Py_None && api_key != Py_None;
+    self->reduce_config = reduce_config;
+    reduce_config = NULL;
+    self->batch_concurrency = batch_default;
     rc = 0;
 out:
+    Py_XDECREF(reduce_config);
     Py_XDECREF(url_obj);
     Py_XDECREF(verify_bytes);
     if (auth_owned) {
@@ -920,6 +948,28 @@ static PyObject *Client_exit(ClientObject *self, PyObject *const *args, Py_ssize
     (void)nargs;
     close_core(self);
     Py_RETURN_FALSE;
+}
+
+/* The constructor arguments that rebuild an equivalent fresh client, auth included: used only by
+ * codat_platform_c.Client.__reduce__ / __copy__ / __deepcopy__. A closed client refuses, so that a
+ * closed one is never brought back to life in a worker by accident. */
+static PyObject *Client_reduce_config(ClientObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (!self->core || !self->reduce_config) {
+        PyErr_SetString(PyExc_ValueError, "cannot pickle or copy an uninitialised Client");
+        return NULL;
+    }
+    if (codat_client_is_closed(self->core)) {
+        PyErr_SetString(PyExc_ValueError, "cannot pickle or copy a closed Client: pickle it before close() "
+                                          "(or before its with block ends)");
+        return NULL;
+    }
+    PyObject *config = PyDict_Copy(self->reduce_config);
+    if (config && self->reduce_auth &&
+        PyDict_SetItemString(config, self->reduce_auth_is_api_key ? "api_key" : "auth_header",
+                             self->reduce_auth) < 0)
+        Py_CLEAR(config);
+    return config;
 }
 
 static PyObject *Client_repr(ClientObject *self)
@@ -962,12 +1012,14 @@ static int Client_traverse(ClientObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->module);
+    Py_VISIT(self->reduce_config); /* may hold a caller's retries object */
     return 0;
 }
 
 static int Client_clear(ClientObject *self)
 {
     Py_CLEAR(self->module);
+    Py_CLEAR(self->reduce_config);
     return 0;
 }
 
@@ -990,6 +1042,7 @@ static void Client_dealloc(ClientObject *self)
     }
     Py_CLEAR(self->server_url);
     Py_CLEAR(self->timeout_ms);
+    Py_CLEAR(self->reduce_auth);
     Client_clear(self);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -1009,11 +1062,11 @@ PyDoc_STRVAR(get_company_access_token_doc,
 #define CODAT_STRINGIFY_(x) #x
 #define CODAT_STRINGIFY(x) CODAT_STRINGIFY_(x)
 PyDoc_STRVAR(get_access_tokens_doc,
-"get_access_tokens(company_ids, /, *, concurrency=" CODAT_STRINGIFY(CODAT_DEFAULT_CONCURRENCY)
-    ", endpoint='connection_management', progress=None,\n"
+"get_access_tokens(company_ids, /, *, concurrency=None, endpoint='connection_management', progress=None,\n"
 "                  threads=None, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
 "Fetch tokens for many companies at once on libcurl multi handles (GIL released throughout), at most\n"
-"`concurrency` requests in flight (default: DEFAULT_CONCURRENCY, also the async calls' limit). Returns\n"
+"`concurrency` requests in flight (None: the client's batch_concurrency, else DEFAULT_CONCURRENCY = "
+    CODAT_STRINGIFY(CODAT_DEFAULT_CONCURRENCY) ", also the async calls' limit). Returns\n"
 "{company_id: token dict or the exception that company's call raised}; duplicates are fetched once.\n"
 "endpoint='company' uses /companies/{id}/accessToken.\n"
 "progress(done, total) is called with the GIL held about every 100 ms and at the end. Ctrl-C cancels\n"
@@ -1033,6 +1086,7 @@ static PyMethodDef Client_methods[] = {
     {"_submit_async", (PyCFunction)(void (*)(void))Client_submit_async, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_cancel_async", (PyCFunction)Client_cancel_async, METH_O, NULL},
     {"close", (PyCFunction)Client_close, METH_NOARGS, close_doc},
+    {"_reduce_config", (PyCFunction)Client_reduce_config, METH_NOARGS, NULL},
     {"__enter__", (PyCFunction)Client_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))Client_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
@@ -1053,11 +1107,12 @@ static PyMemberDef Client_members[] = {
 
 PyDoc_STRVAR(Client_doc,
 "Client(auth_header=None, *, api_key=None, server_url='https://api.codat.io', timeout_ms=None,\n"
-"       retries=RetryConfig(), verify=True, max_body_bytes=4194304)\n\n"
+"       retries=RetryConfig(), verify=True, max_body_bytes=4194304, batch_concurrency=None)\n\n"
 "A thread-safe Codat Platform API client for access tokens, backed by libcurl. auth_header is sent\n"
 "verbatim as Authorization (e.g. 'Basic BASE64(API_KEY)'); api_key builds that header for you.\n"
 "timeout_ms bounds each attempt (None: no limit). retries=None disables retries. verify may be a CA\n"
-"bundle path or a hashed certificate directory. Connections are kept alive and reused; close() (or a\n"
+"bundle path or a hashed certificate directory. batch_concurrency: get_access_tokens' concurrency when\n"
+"a call gives none (None: DEFAULT_CONCURRENCY). Connections are kept alive and reused; close() (or a\n"
 "with block) frees them.");
 
 static PyType_Slot client_slots[] = {
