@@ -31,7 +31,13 @@ def _snapshot_retries(retries):
     from . import RetryConfig
     if retries is None or not all(hasattr(retries, name) for name in RetryConfig.__slots__):
         return retries  # None, or a wrong type the core reports
-    return RetryConfig(**{name: getattr(retries, name) for name in RetryConfig.__slots__})
+    # Copied field by field without RetryConfig.__init__: the core checks the values (as it checks a config
+    # whose fields were set after construction), and a copy must not be stricter than the original.
+    import copy
+    snapshot = RetryConfig.__new__(RetryConfig)
+    for name in RetryConfig.__slots__:
+        setattr(snapshot, name, copy.deepcopy(getattr(retries, name)))
+    return snapshot
 
 
 class Client(_core.Client):

@@ -51,6 +51,20 @@ def test_company_token_does_not_warn(client, server):
         asyncio.run(client.get_company_access_token_async("c1"))
 
 
+def test_batch_on_the_old_endpoint_warns_too(client, server):
+    # get_access_tokens' default endpoint is the retired one: it warns as get_access_token does, before sending
+    with pytest.warns(DeprecationWarning, match="2026-10-12") as record:
+        out = client.get_access_tokens(["b1", "b2"])
+    assert record[0].filename == __file__ and all(isinstance(v, dict) for v in out.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all(isinstance(v, dict) for v in client.get_access_tokens(["b1"], endpoint="company").values())
+        server.reset()
+        with pytest.raises(DeprecationWarning):
+            client.get_access_tokens(["b3"], endpoint="connection_management")
+    assert server.request_count() == 0
+
+
 def test_warning_as_error_raises_before_any_request(client, server):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)

@@ -476,6 +476,10 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
     codat_endpoint which = CODAT_EP_CONNECTION_MANAGEMENT;
     if (parse_endpoint(values[1], &which) < 0)
         goto done;
+    /* The batch default stays the endpoint get_access_token asks (switching a caller to the broader company
+     * token is not ours to decide), so it warns as get_access_token does: since 2026-10-12 it answers 404. */
+    if (which == CODAT_EP_CONNECTION_MANAGEMENT && PyErr_WarnEx(PyExc_DeprecationWarning, CODAT_RETIRED_WARNING, 1) < 0)
+        goto done;
     PyObject *progress = values[2] && values[2] != Py_None ? values[2] : NULL;
     if (progress && !PyCallable_Check(progress)) {
         PyErr_SetString(PyExc_TypeError, "progress must be callable(done, total) or None");
