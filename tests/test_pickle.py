@@ -138,6 +138,17 @@ def test_retry_policy_is_copied_when_the_client_is_made(server):
     assert len(company_requests(server, "flaky")) == 2
 
 
+def test_a_policy_the_core_accepts_is_not_refused_by_its_copy(server):
+    # fields set after construction skip RetryConfig's checks; the core accepts a falsy None, so the client
+    # (and the copy it keeps for pickling) must too, and the copy must carry the same value
+    policy = codat.RetryConfig(initial_interval_ms=5, max_interval_ms=10, max_elapsed_ms=2000)
+    policy.retry_connection_errors = None
+    with codat.Client(AUTH, server_url=server.url, retries=policy) as c:
+        assert c._reduce_config()["retries"].retry_connection_errors is None
+        with round_trip(c) as copy_:
+            assert copy_.get_company_access_token("rc-none")["accessToken"]
+
+
 def test_max_body_bytes_travels(server):
     with codat.Client(AUTH, server_url=server.url, retries=None, max_body_bytes=4096) as original:
         with round_trip(original) as copy_:
