@@ -4,7 +4,7 @@
 # sdist they are built from. Each wheel carries its C libraries, so users need no compiler and no -dev package:
 #   - libcurl: a trimmed static build (HTTP and HTTPS over OpenSSL, HTTP/2 with nghttp2, zlib; no LDAP, RTMP,
 #     SSH, GSSAPI, IDN, PSL, brotli, zstd, FTP, ...) of the source of the libcurl4 Debian has installed, so
-#     Debian's security patches are in it. Built once into build/wheel/curl-<version>, reused after.
+#     Debian's security patches are in it. Built once into ~/.cache/codat_platform_c/curl-<version>, reused after.
 #   - cJSON, OpenSSL and nghttp2: Debian's shared libraries, copied in by auditwheel (which also gives
 #     the wheel the manylinux tag this glibc allows) under private names, so they never clash with another
 #     copy in the process.
@@ -15,7 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$ROOT/build/wheel
-mkdir -p "$WORK" dist
+# The trimmed libcurl (below) takes minutes to build and depends only on the Debian version it is built from,
+# so it is kept per machine, like pip's cache, and every checkout (CI's fresh clones too) reuses it.
+CACHE=${CODAT_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codat_platform_c}
+mkdir -p "$WORK" "$CACHE" dist
 
 APT_PACKAGES=(gcc make pkg-config dpkg-dev libssl-dev libnghttp2-dev zlib1g-dev libcjson-dev libcurl4 python3-venv)
 missing=()
@@ -36,7 +39,7 @@ quiet() { "$@" >"$log" 2>&1 || { cat "$log"; echo "wheel: failed: $*"; exit 1; }
 
 # --- The trimmed libcurl, from the source of the installed Debian version ---
 CURL_VERSION=$(dpkg-query -W -f='${Version}' libcurl4)
-CURL_PREFIX=$WORK/curl-$CURL_VERSION
+CURL_PREFIX=$CACHE/curl-$CURL_VERSION
 if [ ! -f "$CURL_PREFIX/lib/libcurl.a" ]; then
   echo "wheel: building a trimmed static libcurl $CURL_VERSION from Debian's source package"
   apt_dir=$WORK/apt
