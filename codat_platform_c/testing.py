@@ -1726,7 +1726,11 @@ def main(argv: Optional[list] = None) -> int:
     args = parser.parse_args(argv)
     if args.http2 and not args.tls:
         parser.error("--http2 needs --tls")
-    serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2)
+    try:
+        serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2)
+    except (OSError, OverflowError, ValueError, ImportError) as e:  # port in use, bad host, no h2
+        print(f"error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
