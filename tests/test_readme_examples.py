@@ -144,3 +144,15 @@ def test_stand_in_example():
     exec(compile(block_containing(MARKERS["stand-in"]), "README stand-in", "exec"), namespace)
     assert namespace["client"].get_access_token is not None
     assert namespace["srv"].request_count("acme") == 2
+
+
+def test_client_without_credentials_sends_none_unless_a_call_does():
+    """README: with neither auth_header nor api_key, a call's own Authorization in http_headers is used,
+    and without one Codat (here the stand-in) answers 401."""
+    with StandInServer(auth_header=AUTH) as srv, codat.Client(server_url=srv.url) as client:
+        assert client.get_access_token("a", http_headers={"Authorization": AUTH})["accessToken"]
+        with pytest.raises(codat.ErrorMessage) as caught:
+            client.get_access_token("a", retries=None)
+        assert caught.value.status_code == 401
+        with pytest.raises(ValueError, match="not both"):
+            codat.Client(auth_header=AUTH, api_key="API_KEY")
