@@ -30,16 +30,17 @@ sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from server import NginxServer, TOKEN, nginx_version  # noqa: E402
+from latency_bench import with_latency_section  # noqa: E402  (keeps section 6 of results.md)
 
 PY = sys.executable
 WORKER = os.path.join(HERE, "worker.py")
 AUTH = "Basic QVBJX0tFWQ=="
 CID = "8a210b68-6988-11ed-a1eb-0242ac120002"
-PY_CONTENDERS = ["ext", "sdk", "sdk-httpx", "httpx", "requests", "pycurl"]
+PY_CONTENDERS = ["ext", "facade", "sdk", "sdk-httpx", "httpx", "requests", "pycurl"]
 LABEL = {
     "floor": "floor (C: libcurl + cJSON)",
     "ext": "codat_platform_c (this)",
-    "facade": "codat_platform_c.sdk (the SDK facade)",
+    "facade": "codat_platform_c.sdk (drop-in facade)",
     "sdk": "codat-platform SDK",
     "sdk-httpx": "codat-platform SDK + httpx client",
     "httpx": "httpx by hand",
@@ -51,9 +52,9 @@ SEQ_BLOCKS = 10  # figure 1 times each measurement in 10 blocks and keeps the me
 
 # Per-contender call counts for a full run (quick divides them). The slow contenders get
 # fewer calls; a per-call median does not depend on N once N is well past warm-up.
-SEQ_N = {"floor": 20000, "ext": 20000, "pycurl": 10000, "httpx": 3000, "requests": 3000,
+SEQ_N = {"floor": 20000, "ext": 20000, "facade": 20000, "pycurl": 10000, "httpx": 3000, "requests": 3000,
          "sdk": 3000, "sdk-httpx": 2000}
-MEM_N = {"ext": 100000, "pycurl": 100000, "httpx": 20000, "requests": 20000, "sdk": 10000,
+MEM_N = {"ext": 100000, "facade": 100000, "pycurl": 100000, "httpx": 20000, "requests": 20000, "sdk": 10000,
          "sdk-httpx": 10000}
 THREAD_CALLS_PER_THREAD = 400  # against the 1 ms location: ~0.5 s per measurement
 
@@ -164,7 +165,7 @@ class Runner:
 
     def floor_run(self, target, n, threads=1, warmup=200, blocks=1):
         url, ca = self.target(target)
-        full = f"{url}/companies/{CID}/connectionManagement/accessToken"
+        full = f"{url}/companies/{CID}/accessToken"
         return self._run_json([self.floor, full, str(n), ca or "-", str(threads), str(warmup), str(blocks)])
 
     def measure(self, contender, scen, target, **kw):
@@ -313,6 +314,8 @@ def fig_seq(R, contenders, rounds, scale):
                 "sdk_speedup_best": (min(x["elapsed_us_per_call"] for x in per["sdk"].values()) / min(us)
                                      if per.get("sdk") else None),
                 "sdk_speedup_cpu": paired(per, "sdk", c, "cpu_us_per_call"),
+                # the facade's price over the core it wraps, and what it saves against the SDK (CPU)
+                "x_ext_cpu": paired(per, c, "ext", "cpu_us_per_call"),
             }
     return {"summary": summary, "errors": {f"{c}/{t}": e for (c, t), e in errs.items()},
             "per_round": {t: {c: {r: [o["elapsed_us_per_call"], o["cpu_us_per_call"]] for r, o in v.items()}
@@ -344,29 +347,29 @@ def _client_code(c, url):
     if c == "ext":
         return ("import codat_platform_c as codat\n"
                 f"c = codat.Client(auth_header={AUTH!r}, server_url={url!r}, verify=True)\n"
-                f"t = c.get_access_token({CID!r})['accessToken']\n")
+                f"t = c.get_company_access_token({CID!r})['accessToken']\n")
+    if c == "facade":
+        return ("from codat_platform_c.sdk import CodatPlatform\nfrom codat_platform_c.sdk.models import shared\n"
+                f"cp = CodatPlatform(security=shared.Security(auth_header={AUTH!r}), server_url={url!r})\n"
+                f"t = cp.companies.get_access_token(request={{'company_id': {CID!r}}}).access_token\n"
+                "import sys; assert 'codat_platform' not in sys.modules  # the facade never loads the SDK\n")
     if c == "sdk":
         return ("from codat_platform import CodatPlatform\nfrom codat_platform.models import shared\n"
                 "import warnings; warnings.simplefilter('ignore')\n"
                 f"cp = CodatPlatform(security=shared.Security(auth_header={AUTH!r}), server_url={url!r})\n"
-                "cm = cp.connection_management\n"
-                "m = getattr(cm, 'get_access_token', None) or cm.get\n"
-                f"t = m(request={{'company_id': {CID!r}}}).access_token\n")
-    if c == "facade":  # the SDK's code with its imports swapped; must not load the official SDK
-        return (_client_code("sdk", url).replace("from codat_platform", "from codat_platform_c.sdk") +
-                "import sys; assert 'codat_platform' not in sys.modules\n")
+                f"t = cp.companies.get_access_token(request={{'company_id': {CID!r}}}).access_token\n")
     if c == "httpx":
         return ("import httpx\n"
                 f"c = httpx.Client(headers={{'Authorization': {AUTH!r}, 'Accept': 'application/json'}})\n"
-                f"t = c.get({url!r} + '/companies/{CID}/connectionManagement/accessToken').json()['accessToken']\n")
+                f"t = c.get({url!r} + '/companies/{CID}/accessToken').json()['accessToken']\n")
     if c == "requests":
         return ("import requests\n"
                 f"s = requests.Session(); s.headers['Authorization'] = {AUTH!r}\n"
-                f"t = s.get({url!r} + '/companies/{CID}/connectionManagement/accessToken').json()['accessToken']\n")
+                f"t = s.get({url!r} + '/companies/{CID}/accessToken').json()['accessToken']\n")
     if c == "pycurl":
         return ("import pycurl, io, json\n"
                 "h = pycurl.Curl(); b = io.BytesIO()\n"
-                f"h.setopt(pycurl.URL, {url!r} + '/companies/{CID}/connectionManagement/accessToken')\n"
+                f"h.setopt(pycurl.URL, {url!r} + '/companies/{CID}/accessToken')\n"
                 f"h.setopt(pycurl.HTTPHEADER, ['Authorization: {AUTH}', 'Accept: application/json'])\n"
                 "h.setopt(pycurl.WRITEDATA, b); h.perform()\n"
                 "t = json.loads(b.getvalue())['accessToken']\n")
@@ -400,7 +403,7 @@ def fig_cold(R, contenders, rounds):
                     continue
                 if c == "floor":
                     if R.floor:
-                        full = f"{url}/companies/{CID}/connectionManagement/accessToken"
+                        full = f"{url}/companies/{CID}/accessToken"
                         ms, _ = R.wall_ms([R.floor, full, "1", "-", "1", "0"])
                         call[c].append(ms)
                     continue
@@ -568,6 +571,12 @@ def report(meta, res, args):
         tg.append((f"sequential {target.upper()} ≥ 5× faster than the official SDK (wall time)", "≥ 5×",
                    xr(xs) + ("" if sb is None else f" (best run vs best run: {xr(sb)})"),
                    None if xs is None else xs >= 5))
+    for target in ("http", "https"):
+        f = seq.get(target, {}).get("facade", {})
+        xe, xsdk = f.get("x_ext_cpu"), f.get("sdk_speedup_cpu")
+        tg.append((f"sequential {target.upper()}: drop-in facade CPU per call vs the core's", "≤ 1.15×",
+                   xr(xe) + ("" if xsdk is None else f" (official SDK ÷ facade, CPU: {xr(xsdk)})"),
+                   None if xe is None else xe <= 1.15))
     imp = res.get("cold", {}).get("import_ms", {}).get("ext")
     tg.append(("`import codat_platform_c` in a fresh process", "< 5 ms",
                "–" if imp is None else f"{imp:.2f} ms", None if imp is None else imp < 5))
@@ -608,15 +617,17 @@ def report(meta, res, args):
                 continue
             L.append(f"### {target.upper()}\n")
             L.append("| contender | µs/call | × floor | SDK ÷ this | CPU µs/call | CPU × floor | SDK CPU ÷ this "
-                     "| spread µs (min–max) | × floor, best vs best | SDK ÷ this, best vs best | calls × runs |")
-            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                     "| CPU × core (ext) | spread µs (min–max) | × floor, best vs best | SDK ÷ this, best vs best "
+                     "| calls × runs |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for c in ["floor"] + PY_CONTENDERS:
                 if c not in s:
                     continue
                 v = s[c]
                 L.append(f"| {LABEL[c]} | {fmt(v['us'])} | {xr(v['x_floor_us'])} | "
                          f"{xr(v['sdk_speedup_us'])} | {fmt(v['cpu'])} | {xr(v['x_floor_cpu'])} | "
-                         f"{xr(v['sdk_speedup_cpu'])} | {fmt(v['us_min'])}–{fmt(v['us_max'])} | "
+                         f"{xr(v['sdk_speedup_cpu'])} | {xr(v.get('x_ext_cpu'))} | "
+                         f"{fmt(v['us_min'])}–{fmt(v['us_max'])} | "
                          f"{xr(v.get('x_floor_best'))} | {xr(v.get('sdk_speedup_best'))} | "
                          f"{v['calls']:,} × {v['runs']} |")
             L.append("")
@@ -820,7 +831,7 @@ def main():
         th = res.get("threads", {}).get("summary", {})
         if "threads" in res:  # a run may have left figure 2 out
             res["threads"]["summary"] = {c: {int(t): v for t, v in per.items()} for c, per in th.items()}
-        md = report(saved["meta"], res, a)
+        md = with_latency_section(report(saved["meta"], res, a), a.out)
         with open(os.path.join(a.out, "results.md"), "w") as f:
             f.write(md)
         chart(res, os.path.join(a.out, "results.png"))
@@ -929,7 +940,7 @@ def main():
     meta["mode"] = "quick smoke run" if quick else "full run"
     meta["rounds"] = rounds
     meta["command"] = " ".join(["bash bench/run.sh"] + [shlex.quote(x) for x in sys.argv[1:]])
-    md = report(meta, results, a)
+    md = with_latency_section(report(meta, results, a), a.out)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(md)

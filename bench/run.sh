@@ -9,6 +9,9 @@
 #   bash bench/run.sh --help     bench.py's options (--rounds, --figures, --contenders, --out)
 #   bash bench/run.sh batch [...]   batch_bench.py instead: batches of 1,000 and 10,000 tokens vs wrk
 #                                   and the SDK (~1.5 min; its --help lists --sizes, --rounds, --json)
+#   bash bench/run.sh latency [...]  latency_bench.py: TLS (HTTP/2 and HTTP/1.1) with the server holding each
+#                                   answer 20/50/200 ms; batch, awaits, httpx, the SDK and h2load (~35 min;
+#                                   --quick for a ~1.5 min smoke run; its --help lists the rest)
 #
 # Environment: VENV (default: <repo>/.venv), BENCH_UPGRADE=1 to upgrade the contenders from
 # PyPI (codat-platform, httpx, requests, pycurl), BENCH_BUILD_EXT=1 to `pip install -e .` the
@@ -27,6 +30,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 [ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || need+=(libnginx-mod-http-echo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)  # the latency bench's C reference client
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
@@ -51,11 +55,14 @@ PIP=("$PY" -m pip install -q --disable-pip-version-check)
 
 if [ "${BENCH_UPGRADE:-0}" = 1 ]; then
     say "upgrading contenders from PyPI"
-    "${PIP[@]}" -U codat-platform httpx requests matplotlib
+    "${PIP[@]}" -U codat-platform httpx h2 sniffio requests matplotlib
     "${PIP[@]}" -U --force-reinstall --no-deps --no-binary pycurl pycurl
 fi
 missing=()
-for mod_pkg in codat_platform:codat-platform httpx:httpx requests:requests matplotlib:matplotlib; do
+# h2: httpx's HTTP/2 (the latency bench); sniffio: without it httpcore retries a failing import on every
+# lock it takes (thousands per second in the latency bench), which would not be httpx's fair best.
+for mod_pkg in codat_platform:codat-platform httpx:httpx h2:h2 sniffio:sniffio requests:requests \
+               matplotlib:matplotlib; do
     "$PY" -c "import ${mod_pkg%%:*}" >/dev/null 2>&1 || missing+=("${mod_pkg##*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -81,5 +88,9 @@ fi
 if [ "${1:-}" = batch ]; then
     shift
     exec "$PY" "$HERE/batch_bench.py" "$@"
+fi
+if [ "${1:-}" = latency ]; then
+    shift
+    exec "$PY" "$HERE/latency_bench.py" "$@"
 fi
 exec "$PY" "$HERE/bench.py" "$@"

@@ -10,12 +10,19 @@ child of this process and is stopped by its own pid. Three listeners on
             the certificate itself is the CA bundle clients verify against
   delay     plain HTTP, every response held back 1 ms (echo module's echo_sleep)
 
+With latency_ms=(20, 50, 200) (the latency scenario, bench/latency_bench.py) it adds, for each
+delay D, two TLS listeners whose every answer is held back D ms: `h2-D` offers HTTP/2 and
+HTTP/1.1 by ALPN, `h1-D` HTTP/1.1 only. Those listeners write an access log
+(`latency_log`, one line per request: nginx's connection serial number, the port, the protocol
+and the URI), from which count_connections() tells how many connections (= TLS handshakes) a
+run opened.
+
 Paths (any company id):
   GET /companies/{id}/connectionManagement/accessToken -> {"accessToken": "..."}
   GET /companies/{id}/accessToken -> {"accessToken": "...", "expiresIn": 86400, "tokenType": "Bearer"}
 both with Content-Type: application/json.
 
-Run standalone to poke at it by hand: `python bench/server.py` (Ctrl-C stops it).
+Run standalone to poke at it by hand: `python bench/server.py [--latency]` (Ctrl-C stops it).
 """
 
 from __future__ import annotations
@@ -57,15 +64,15 @@ def _echo_module() -> str:
     raise RuntimeError("nginx echo module not found: apt-get install -y libnginx-mod-http-echo")
 
 
-def _token_locations(delay: bool) -> str:
-    """The two token locations; with delay, answered by the echo module after 1 ms."""
+def _token_locations(delay: bool, delay_s: float = 0.001) -> str:
+    """The two token locations; with delay, answered by the echo module after delay_s seconds."""
     out = []
     for pattern, body in (
         (r"^/companies/[^/]+/connectionManagement/accessToken$", CM_BODY),
         (r"^/companies/[^/]+/accessToken$", COMPANY_BODY),
     ):
         if delay:
-            action = "echo_sleep 0.001;\n            echo -n '%s';" % body
+            action = "echo_sleep %g;\n            echo -n '%s';" % (delay_s, body)
         else:
             action = "return 200 '%s';" % body
         out.append(
@@ -82,20 +89,65 @@ def _token_locations(delay: bool) -> str:
 class NginxServer:
     """Context manager: start nginx on loopback, yield the base URLs, stop it."""
 
-    def __init__(self, workdir: str | None = None):
+    def __init__(self, workdir: str | None = None, latency_ms: tuple = ()):
         self.dir = workdir or tempfile.mkdtemp(prefix="codat-bench-nginx-")
         self.proc: subprocess.Popen | None = None
         self.ports = {"http": _free_port(), "https": _free_port(), "delay": _free_port()}
+        self.latency_ms = tuple(latency_ms)
+        for ms in self.latency_ms:
+            self.ports[f"h2-{ms}"] = _free_port()
+            self.ports[f"h1-{ms}"] = _free_port()
         self.ca_path = os.path.join(self.dir, "cert.pem")
         self.key_path = os.path.join(self.dir, "key.pem")
+        self.latency_log = os.path.join(self.dir, "latency_access.log")
 
     @property
     def urls(self) -> dict:
         return {
-            "http": "http://127.0.0.1:%d" % self.ports["http"],
-            "https": "https://127.0.0.1:%d" % self.ports["https"],
-            "delay": "http://127.0.0.1:%d" % self.ports["delay"],
+            name: ("http" if name in ("http", "delay") else "https") + "://127.0.0.1:%d" % port
+            for name, port in self.ports.items()
         }
+
+    def _latency_servers(self) -> str:
+        """One TLS server block per (delay, protocol): `ssl http2` offers h2 by ALPN, plain `ssl` only
+        HTTP/1.1. Unbuffered access log, so that a run's lines are on disk as soon as it ends."""
+        out = []
+        for ms in self.latency_ms:
+            for proto, listen_opts in (("h2", "ssl http2"), ("h1", "ssl")):
+                out.append(f"""    server {{
+        listen 127.0.0.1:{self.ports[f'{proto}-{ms}']} {listen_opts};
+        ssl_certificate {self.ca_path};
+        ssl_certificate_key {self.key_path};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        access_log {self.latency_log} latency;
+{_token_locations(True, ms / 1000.0)}
+    }}""")
+        return "\n".join(out)
+
+    def count_connections(self, tag: str, since: int = 0) -> dict:
+        """Connections that served requests whose URI contains `tag`, read from the latency access log
+        from byte offset `since`: {"connections": n, "requests": n, "protocols": {...}}."""
+        conns, requests, protocols = set(), 0, {}
+        try:
+            with open(self.latency_log, "rb") as f:
+                f.seek(since)
+                data = f.read().decode("ascii", "replace")
+        except OSError:
+            data = ""
+        for line in data.splitlines():
+            parts = line.split(" ")
+            if len(parts) != 4 or tag not in parts[3]:
+                continue
+            conns.add(parts[0])
+            requests += 1
+            protocols[parts[2]] = protocols.get(parts[2], 0) + 1
+        return {"connections": len(conns), "requests": requests, "protocols": protocols}
+
+    def log_offset(self) -> int:
+        try:
+            return os.path.getsize(self.latency_log)
+        except OSError:
+            return 0
 
     def _make_cert(self) -> None:
         subprocess.run(
@@ -118,9 +170,11 @@ worker_processes 1;
 daemon off;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
-events {{ worker_connections 1024; }}
+events {{ worker_connections 4096; }}
+worker_rlimit_nofile 8192;
 http {{
     access_log off;
+    log_format latency '$connection $server_port $server_protocol $request_uri';
     client_body_temp_path {d}/body;
     proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fastcgi;
@@ -146,6 +200,7 @@ http {{
         listen 127.0.0.1:{self.ports['delay']};
 {_token_locations(True)}
     }}
+{self._latency_servers()}
 }}
 """
         path = os.path.join(d, "nginx.conf")
@@ -225,7 +280,7 @@ if __name__ == "__main__":
     import sys
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the with-block stops nginx
-    with NginxServer() as srv:
+    with NginxServer(latency_ms=(20, 50, 200) if "--latency" in sys.argv else ()) as srv:
         print("nginx up in", srv.dir)
         for k, v in srv.urls.items():
             print(f"  {k:6s} {v}/companies/abc/connectionManagement/accessToken")

@@ -38,7 +38,7 @@ import warnings
 
 AUTH = "Basic QVBJX0tFWQ=="
 CID = "8a210b68-6988-11ed-a1eb-0242ac120002"
-CONTENDERS = ("ext", "sdk", "sdk-httpx", "httpx", "requests", "pycurl")
+CONTENDERS = ("ext", "facade", "sdk", "sdk-httpx", "httpx", "requests", "pycurl")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 warnings.simplefilter("ignore")  # the SDK marks .get deprecated; printing that would cost time
@@ -55,7 +55,8 @@ def cpu_s() -> float:
 
 
 def token_url(base: str, cid: str) -> str:
-    return f"{base}/companies/{cid}/connectionManagement/accessToken"
+    # Codat's live endpoint (the connection-management one was retired on 2026-10-12)
+    return f"{base}/companies/{cid}/accessToken"
 
 
 class NotAvailable(Exception):
@@ -75,7 +76,7 @@ def make_ext(base, ca):
     if not hasattr(codat, "Client"):
         raise NotAvailable("not built (codat_platform_c has no Client)")
     c = codat.Client(auth_header=AUTH, server_url=base, verify=ca if ca else True)
-    get = c.get_access_token
+    get = c.get_company_access_token
 
     def call(cid):
         return get(cid)["accessToken"]
@@ -84,13 +85,28 @@ def make_ext(base, ca):
     return call, {"version": getattr(codat, "__version__", "?")}
 
 
+def make_facade(base, ca):
+    """codat_platform_c.sdk: the official SDK's call shape and pydantic models, on the C client."""
+    try:
+        from codat_platform_c.sdk import CodatPlatform
+        from codat_platform_c.sdk.models import shared
+    except Exception as e:
+        raise NotAvailable(f"codat_platform_c.sdk not importable ({type(e).__name__}: {e})")
+    cp = CodatPlatform(security=shared.Security(auth_header=AUTH), server_url=base, verify=ca if ca else True)
+    get = cp.companies.get_access_token
+
+    def call(cid):
+        return get(request={"company_id": cid}).access_token
+
+    call.client = cp
+    return call, {"version": getattr(cp._client, "__class__").__module__, "method": "companies.get_access_token"}
+
+
 def _sdk_method(cp):
-    """The connection-management token call, by whichever name this SDK version uses."""
-    cm = cp.connection_management
-    for name in ("get_access_token", "get"):
-        if hasattr(cm, name):
-            return getattr(cm, name), name
-    raise NotAvailable("codat_platform has neither connection_management.get_access_token nor .get")
+    """The company token call (Codat's live endpoint)."""
+    if hasattr(cp.companies, "get_access_token"):
+        return cp.companies.get_access_token, "get_access_token"
+    raise NotAvailable("codat_platform has no companies.get_access_token")
 
 
 def _sdk_version():
@@ -118,7 +134,7 @@ def make_sdk(base, ca, use_httpx=False):
         return meth(request={"company_id": cid}).access_token
 
     call.client = cp
-    return call, {"version": _sdk_version(), "method": f"connection_management.{name}"}
+    return call, {"version": _sdk_version(), "method": f"companies.{name}"}
 
 
 def make_sdk_httpx(base, ca):
@@ -190,6 +206,7 @@ def make_pycurl(base, ca):
 
 MAKERS = {
     "ext": make_ext,
+    "facade": make_facade,
     "sdk": make_sdk,
     "sdk-httpx": make_sdk_httpx,
     "httpx": make_httpx,

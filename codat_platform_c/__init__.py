@@ -14,6 +14,7 @@ import _thread
 __all__ = [
     "Client", "RetryConfig", "CodatError", "ErrorMessage", "SDKError", "TransportError", "Timeout",
     "get_access_token", "get_company_access_token", "default_client", "USER_AGENT", "LIBCURL_VERSION",
+    "DEFAULT_CONCURRENCY",
     "__version__",
 ]
 
@@ -23,7 +24,7 @@ __all__ = [
 _LAZY = {
     "Client": "_client", "CodatError": "_core", "ErrorMessage": "_core", "SDKError": "_core",
     "TransportError": "_core", "Timeout": "_core", "USER_AGENT": "_core", "LIBCURL_VERSION": "_core",
-    "__version__": "_core", "_core": None,
+    "DEFAULT_CONCURRENCY": "_core", "__version__": "_core", "_core": None,
 }
 
 

@@ -5,6 +5,7 @@ from typing import Any, Callable, Literal
 
 from . import _core
 from ._core import (
+    DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY,
     LIBCURL_VERSION as LIBCURL_VERSION,
     USER_AGENT as USER_AGENT,
     CodatError as CodatError,
@@ -46,19 +47,24 @@ class Client(_core.Client):
         *,
         api_key: str | None = None,
         server_url: str = ...,
-        timeout_ms: int | None = None,
+        timeout_ms: float | None = None,
         retries: RetryConfig | None = ...,
         verify: bool | str | bytes | os.PathLike[str] | os.PathLike[bytes] = True,
         max_body_bytes: int | None = None,
+        batch_concurrency: int | None = None,
         cache: bool = False,
         cache_margin_s: float | None = None,
+        company_concurrency_limit: int | None = None,
     ) -> None: ...
     def __enter__(self) -> "Client": ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    def __copy__(self) -> "Client": ...
+    def __deepcopy__(self, memo: Any) -> "Client": ...
     async def get_access_token_async(
         self,
         company_id: str,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: RetryConfig | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -67,7 +73,7 @@ class Client(_core.Client):
         self,
         company_id: str,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: RetryConfig | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -78,7 +84,7 @@ def default_client() -> Client: ...
 def get_access_token(
     company_id: str,
     *,
-    timeout_ms: int | None = ...,
+    timeout_ms: float | None = ...,
     retries: RetryConfig | None = ...,
     server_url: str | None = None,
     http_headers: Mapping[str, str] | None = None,
@@ -86,7 +92,7 @@ def get_access_token(
 def get_company_access_token(
     company_id: str,
     *,
-    timeout_ms: int | None = ...,
+    timeout_ms: float | None = ...,
     retries: RetryConfig | None = ...,
     server_url: str | None = None,
     http_headers: Mapping[str, str] | None = None,

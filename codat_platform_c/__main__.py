@@ -8,7 +8,10 @@ import json
 import os
 import sys
 
+from codat_platform_c import DEFAULT_SERVER_URL  # plain Python: does not load the C extension
+
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_TRANSPORT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+RETIRED_DATE = "2026-10-12"  # when Codat retired GET /companies/{id}/connectionManagement/accessToken
 
 
 def _parser():
@@ -20,14 +23,19 @@ def _parser():
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("token", help="fetch one company's access token and print it",
-                       description="Fetch an access token for COMPANY_ID. By default from the deprecated "
-                                   "connectionManagement/accessToken endpoint (valid 1 hour); with "
-                                   "--company-token from /companies/{id}/accessToken (valid 1 day).")
+                       description="Fetch an access token for COMPANY_ID from GET /companies/{id}/accessToken "
+                                   "(valid 1 day). With --connection-management from the old "
+                                   "connectionManagement/accessToken endpoint, which Codat retired on "
+                                   f"{RETIRED_DATE} (it answers 404 since).")
     t.add_argument("company_id")
-    t.add_argument("--company-token", action="store_true",
-                   help="use GET /companies/{id}/accessToken (Codat's replacement endpoint)")
-    t.add_argument("--server-url", default=os.environ.get("CODAT_SERVER_URL") or "https://api.codat.io",
-                   help="API base URL (default: $CODAT_SERVER_URL or https://api.codat.io)")
+    endpoint = t.add_mutually_exclusive_group()
+    endpoint.add_argument("--connection-management", action="store_true",
+                          help="use the retired GET /companies/{id}/connectionManagement/accessToken")
+    endpoint.add_argument("--company-token", action="store_true",
+                          help="use GET /companies/{id}/accessToken, Codat's live endpoint (the default; "
+                               "kept for scripts that pass it)")
+    t.add_argument("--server-url", default=os.environ.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL,
+                   help=f"API base URL (default: $CODAT_SERVER_URL or {DEFAULT_SERVER_URL})")
     t.add_argument("--timeout-ms", type=int, default=None, help="per-attempt timeout in milliseconds")
     t.add_argument("--no-retries", action="store_true", help="make one attempt only")
     t.add_argument("--ca-bundle", default=None, help="PEM file of CAs to trust for HTTPS")
@@ -48,6 +56,9 @@ def _parser():
     s.add_argument("--http2", action="store_true",
                    help="with --tls: also offer HTTP/2 by ALPN (needs the h2 package: pip install h2)")
     s.add_argument("--auth-header", default=None, help="require exactly this Authorization header")
+    s.add_argument("--retired-connection-management", action="store_true",
+                   help="answer the connectionManagement/accessToken endpoint with the 404 Codat sends since it "
+                        f"retired it ({RETIRED_DATE})")
     return p
 
 
@@ -74,10 +85,17 @@ def _fail(message, code):
 
 
 def _token(args):
+    import warnings
+
     import codat_platform_c as codat
+    if args.connection_management:
+        print(f"note: Codat retired GET /companies/{{id}}/connectionManagement/accessToken on {RETIRED_DATE}; "
+              "without --connection-management this command uses GET /companies/{id}/accessToken",
+              file=sys.stderr)
     try:
-        with _client(args) as client:
-            fetch = client.get_company_access_token if args.company_token else client.get_access_token
+        with _client(args) as client, warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # said once above, in words for a shell
+            fetch = client.get_access_token if args.connection_management else client.get_company_access_token
             answer = fetch(args.company_id)
     except codat.TransportError as e:  # before OSError: it is also a ConnectionError
         return _fail(f"{type(e).__name__}: {e}", EXIT_TRANSPORT)
@@ -100,6 +118,7 @@ def _token(args):
 
 def _demo(args):
     import time
+    import warnings
 
     import codat_platform_c as codat
     from codat_platform_c.testing import Reply, StandInServer
@@ -110,21 +129,28 @@ def _demo(args):
         print(f"stand-in Codat server: {http_srv.url} and {https_srv.url}")
         with codat.Client(auth_header=auth, server_url=http_srv.url) as client:
             t = time.perf_counter()
-            token = client.get_access_token(args.company_id)
-            ms = (time.perf_counter() - t) * 1000
-            print(f"GET /companies/{args.company_id}/connectionManagement/accessToken -> {token} ({ms:.2f} ms)")
             company = client.get_company_access_token(args.company_id)
-            print(f"GET /companies/{args.company_id}/accessToken -> {company}")
+            ms = (time.perf_counter() - t) * 1000
+            print(f"GET /companies/{args.company_id}/accessToken -> {company} ({ms:.2f} ms)")
             print(f"rate limit: {client.rate_limit}")
             http_srv.script("demo-missing", Reply(status=404))
             try:
-                client.get_access_token("demo-missing")
+                client.get_company_access_token("demo-missing")
             except codat.ErrorMessage as e:
                 print(f"errors raise typed exceptions: {type(e).__name__}: {e}")
-            batch = client.get_access_tokens([f"company-{i}" for i in range(100)], concurrency=16)
+            batch = client.get_access_tokens([f"company-{i}" for i in range(100)], endpoint="company")
             print(f"batch: {sum(isinstance(v, dict) for v in batch.values())} of 100 tokens in one call")
         with codat.Client(auth_header=auth, server_url=https_srv.url, verify=https_srv.ca_path) as tls_client:
-            print(f"over HTTPS -> {tls_client.get_access_token(args.company_id)}")
+            print(f"over HTTPS -> {tls_client.get_company_access_token(args.company_id)}")
+        # The old endpoint, as Codat answers it since it retired it
+        with StandInServer(auth_header=auth, retired_connection_management=True) as today, \
+                codat.Client(auth_header=auth, server_url=today.url) as client:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    client.get_access_token(args.company_id)
+            except codat.ErrorMessage as e:
+                print(f"the retired GET /companies/{{id}}/connectionManagement/accessToken -> {e}")
     return EXIT_OK
 
 
@@ -134,7 +160,8 @@ def _serve(args):
         print("error: --http2 needs --tls", file=sys.stderr)
         return EXIT_USAGE
     try:
-        serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header, http2=args.http2)
+        serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header, http2=args.http2,
+              retired_connection_management=args.retired_connection_management)
     except (OSError, OverflowError, ValueError, ImportError) as e:
         # a port in use or out of range, a host that does not resolve, h2 missing for --http2: the
         # user's input or machine, so one line, not a traceback

@@ -17,11 +17,14 @@ Concurrent callers for the same key share one request ("single flight"): the fir
 the others wait (threads on a lock, with the GIL released; coroutines on a future of their own loop). When
 the leader's request fails, every waiter gets that same exception and nothing is cached. When the leader
 stops without an answer (its task was cancelled, Ctrl-C, or a caller error such as a bad option), the
-waiters try again themselves, one of them leading. A blocking caller on the leader's own thread (a
-batch's progress callback, or a sync call inside an event loop that leads asynchronously) sends its own
-request instead, since waiting there could never end. Every caller gets its own copy of the dict.
-``invalidate()`` drops entries and detaches requests in flight for them (their answers reach their
-callers but are not cached); ``close()`` drops everything.
+waiters try again themselves, one of them leading. A waiter waits at most its own ``timeout_ms`` (the
+call's, else the client's), then raises ``Timeout``; and when the leader is an async call whose event loop
+no longer runs (seen stopped twice, 0.1 s apart), the waiters give up on it and go round again, one of them
+leading (the stalled leader's answer, should its loop ever run again, reaches it but is not cached). A
+blocking caller on the leader's own thread (a batch's progress callback, or a sync call inside an event
+loop that leads asynchronously) sends its own request instead, since waiting there could never end.
+Every caller gets its own copy of the dict. ``invalidate()`` drops entries and detaches requests in flight
+for them (their answers reach their callers but are not cached); ``close()`` drops everything.
 
 Per-company limit
 -----------------
@@ -46,6 +49,8 @@ MAX_MARGIN_S = 300.0
 MARGIN_FRACTION = 0.1
 
 _PENDING, _OK, _FAILED, _ABANDONED = range(4)
+STALL_CHECK_S = 0.1  # how often a waiter looks whether an async leader's event loop still runs
+_UNSET = object()
 
 
 def check_margin(margin_s):
@@ -89,11 +94,12 @@ class _Entry:
 class _Flight:
     """One request in flight that several callers wait for. done_lock is held until it ends. owner is the
     leader's thread: a blocking wait from that same thread (a progress callback, or a sync call inside the
-    event loop that leads asynchronously) could never end, so such a caller sends its own request."""
+    event loop that leads asynchronously) could never end, so such a caller sends its own request. loop is
+    an async leader's event loop: when it stops running, the leader cannot finish."""
 
-    __slots__ = ("done_lock", "state", "value", "error", "callbacks", "owner")
+    __slots__ = ("done_lock", "state", "value", "error", "callbacks", "owner", "loop")
 
-    def __init__(self):
+    def __init__(self, loop=None):
         self.done_lock = _thread.allocate_lock()
         self.done_lock.acquire()
         self.state = _PENDING
@@ -101,6 +107,16 @@ class _Flight:
         self.error = None
         self.callbacks = None
         self.owner = _thread.get_ident()
+        self.loop = loop
+
+    def leader_stalled(self):
+        loop = self.loop
+        return loop is not None and not loop.is_running()
+
+    def led_here(self, me=None):
+        """Whether the leader is further up this thread's stack. An async leader's loop that stopped has
+        left the thread, whose id may since have gone to another thread."""
+        return self.owner == (me or _thread.get_ident()) and not self.leader_stalled()
 
     def __repr__(self):  # never the token
         return f"<token request {('pending', 'done', 'failed', 'abandoned')[self.state]}>"
@@ -111,10 +127,18 @@ def _wake(future):
         future.set_result(None)
 
 
+def _waiter_timeout(timeout_ms):
+    exc = _core.Timeout(f"no token within timeout_ms={timeout_ms}: the request for this company that another "
+                        "caller sent (cache=True) has not finished")
+    exc.attempts = 0  # this caller sent nothing
+    return exc
+
+
 class TokenCache:
-    def __init__(self, client, margin_s):
+    def __init__(self, client, margin_s, timeout_ms=None):
         self._client = _weakref.ref(client)
         self._margin_s = margin_s
+        self._timeout_ms = timeout_ms  # the client's: a waiter's deadline when its call names none
         self._lock = _thread.allocate_lock()
         self._entries = {}
         self._flights = {}
@@ -154,7 +178,7 @@ class TokenCache:
             return self._margin_s
         return min(MAX_MARGIN_S, MARGIN_FRACTION * lifetime_s)
 
-    def _begin(self, key):
+    def _begin(self, key, loop=None):
         """(entry, None, False) when fresh; (None, flight, True) to lead a request; (None, flight, False) to
         wait for one."""
         with self._lock:
@@ -163,7 +187,7 @@ class TokenCache:
                 return entry, None, False
             flight = self._flights.get(key)
             if flight is None:
-                flight = self._flights[key] = _Flight()
+                flight = self._flights[key] = _Flight(loop)
                 self._variants.add(key[1:])
                 return None, flight, True
             return None, flight, False
@@ -188,6 +212,8 @@ class TokenCache:
 
     def _finish(self, key, flight, state, value=None, error=None, endpoint=None, sent_at=0.0):
         with self._lock:
+            if flight.state != _PENDING:
+                return  # given up on as stalled: its waiters have gone round already
             current = self._flights.get(key) is flight
             if current:
                 del self._flights[key]
@@ -224,6 +250,35 @@ class TokenCache:
         else:
             self._finish(key, flight, _ABANDONED)
 
+    def _deadline(self, options):
+        """(timeout_ms, monotonic deadline), both None without a timeout: the call's timeout_ms, else the
+        client's."""
+        timeout_ms = options.get("timeout_ms", self._timeout_ms) if options else self._timeout_ms
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms <= 0:
+            return None, None  # None, or a bad value that the call itself refuses when it leads
+        return timeout_ms, _monotonic() + timeout_ms / 1000.0
+
+    def _check_leader(self, key, flight, suspect):
+        """A waiter's look at the leader every STALL_CHECK_S: an async leader whose loop is seen stopped
+        twice in a row is given up on (the flight ends abandoned). Returns whether it looked stopped."""
+        if not flight.leader_stalled():
+            return False
+        if suspect:
+            self._finish(key, flight, _ABANDONED)
+        return True
+
+    def _wait(self, key, flight, deadline):
+        """Blocks (GIL released) until the flight ends; False when the deadline came first."""
+        suspect = False
+        while True:
+            wait = STALL_CHECK_S if deadline is None else min(STALL_CHECK_S, deadline - _monotonic())
+            if wait <= 0:
+                return False
+            if flight.done_lock.acquire(timeout=wait):
+                flight.done_lock.release()
+                return True
+            suspect = self._check_leader(key, flight, suspect)
+
     # -- one token, synchronously
 
     def get(self, method, endpoint, company_id, options):
@@ -231,6 +286,7 @@ class TokenCache:
         entry = self._entries.get(key)  # lock-free fast path: one dict read under the GIL
         if entry is not None and _monotonic() < entry.fresh_until:
             return dict(entry.value)
+        timeout_ms = deadline = _UNSET
         while True:
             entry, flight, lead = self._begin(key)
             if entry is not None:
@@ -245,10 +301,12 @@ class TokenCache:
                     raise
                 self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                 return dict(value)
-            if flight.owner == _thread.get_ident():  # waiting would deadlock: ask for our own
+            if flight.led_here():  # waiting would deadlock: ask for our own
                 return dict(method(self._client_or_raise(), company_id, **options))
-            flight.done_lock.acquire()  # blocks with the GIL released
-            flight.done_lock.release()
+            if deadline is _UNSET:  # counted from the first wait, not again after a leader gave up
+                timeout_ms, deadline = self._deadline(options)
+            if not self._wait(key, flight, deadline):
+                raise _waiter_timeout(timeout_ms)
             if flight.state == _OK:
                 return dict(flight.value)
             if flight.state == _FAILED:
@@ -262,8 +320,11 @@ class TokenCache:
         entry = self._entries.get(key)
         if entry is not None and _monotonic() < entry.fresh_until:
             return dict(entry.value)
+        import asyncio
+        loop = asyncio.get_running_loop()
+        timeout_ms = deadline = _UNSET
         while True:
-            entry, flight, lead = self._begin(key)
+            entry, flight, lead = self._begin(key, loop)
             if entry is not None:
                 return dict(entry.value)
             if lead:
@@ -276,13 +337,17 @@ class TokenCache:
                     raise
                 self._finish(key, flight, _OK, value, endpoint=endpoint, sent_at=sent_at)
                 return dict(value)
-            await self._wait_async(flight)
+            if deadline is _UNSET:  # counted from the first wait, not again after a leader gave up
+                timeout_ms, deadline = self._deadline(options)
+            if not await self._wait_async(key, flight, deadline):
+                raise _waiter_timeout(timeout_ms)
             if flight.state == _OK:
                 return dict(flight.value)
             if flight.state == _FAILED:
                 raise flight.error
 
-    async def _wait_async(self, flight):
+    async def _wait_async(self, key, flight, deadline):
+        """Until the flight ends (True), or the deadline comes first (False)."""
         import asyncio
         loop = asyncio.get_running_loop()
         future = loop.create_future()
@@ -299,8 +364,16 @@ class TokenCache:
                 if flight.callbacks is None:
                     flight.callbacks = []
                 flight.callbacks.append(wake)
-        if pending:
-            await future  # a cancelled waiter just leaves; the request goes on for the others
+        suspect = False
+        while pending:  # a cancelled waiter just leaves; the request goes on for the others
+            wait = STALL_CHECK_S if deadline is None else min(STALL_CHECK_S, deadline - _monotonic())
+            if wait <= 0:
+                return False
+            done, _ = await asyncio.wait((future,), timeout=wait)
+            if done:
+                break
+            suspect = self._check_leader(key, flight, suspect)
+        return True
 
     # -- many tokens
 
@@ -328,7 +401,7 @@ class TokenCache:
                     flight = self._flights[key] = _Flight()
                     self._variants.add(key[1:])
                     lead.append((cid, key, flight))
-                elif flight.owner == me:
+                elif flight.led_here(me):
                     own.append(cid)  # led further up this thread's stack: waiting would deadlock
                 else:
                     waits.append((cid, flight))
@@ -361,10 +434,11 @@ class TokenCache:
             # Nothing to send: still refuse what the C call would refuse (bad endpoint, concurrency, options).
             method(client, [], concurrency=concurrency, endpoint=endpoint, **options)
         again = []
+        timeout_ms, deadline = self._deadline(options)
         for cid, flight in waits:
-            flight.done_lock.acquire()
-            flight.done_lock.release()
-            if flight.state == _OK:
+            if not self._wait((cid, endpoint, extra), flight, deadline):
+                out[cid] = _waiter_timeout(timeout_ms)
+            elif flight.state == _OK:
                 out[cid] = dict(flight.value)
             elif flight.state == _FAILED:
                 out[cid] = flight.error
@@ -484,9 +558,10 @@ def _after_fork_in_child():
 
 # -- wiring onto a client
 
-def install(client, margin_s):
-    """Put cached versions of the token methods on this client instance (the class keeps the C ones)."""
-    cache = TokenCache(client, margin_s)
+def install(client, margin_s, timeout_ms=None):
+    """Put cached versions of the token methods on this client instance (the class keeps the C ones).
+    timeout_ms: the client's, a waiting caller's deadline when its call names none."""
+    cache = TokenCache(client, margin_s, timeout_ms)
     base = _core.Client
     get_cm, get_co, get_many = base.get_access_token, base.get_company_access_token, base.get_access_tokens
     cm, co = CONNECTION_MANAGEMENT, COMPANY
@@ -497,7 +572,7 @@ def install(client, margin_s):
     def get_company_access_token(company_id, /, **options):
         return cache.get(get_co, co, company_id, options)
 
-    def get_access_tokens(company_ids, /, *, concurrency=16, endpoint=cm, progress=None, **options):
+    def get_access_tokens(company_ids, /, *, concurrency=None, endpoint=cm, progress=None, **options):
         return cache.get_many(get_many, company_ids, concurrency, endpoint, progress, options)
 
     async def get_access_token_async(company_id, /, **options):

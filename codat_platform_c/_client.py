@@ -20,6 +20,20 @@ def _close_async_clients():
         client.close()
 
 
+def _rebuild(cls, config):
+    """Unpickling: a fresh client of the same class, from the configuration __reduce__ took."""
+    return cls(**config)
+
+
+def _snapshot_retries(retries):
+    """A RetryConfig of our own with the caller's values: the core copied the policy when the client was
+    made, so a later change to the caller's object must not change what a pickle or copy carries."""
+    from . import RetryConfig
+    if retries is None or not all(hasattr(retries, name) for name in RetryConfig.__slots__):
+        return retries  # None, or a wrong type the core reports
+    return RetryConfig(**{name: getattr(retries, name) for name in RetryConfig.__slots__})
+
+
 class Client(_core.Client):
     __doc__ = _core.Client.__doc__ + """
 
@@ -28,7 +42,12 @@ cache=True keeps tokens in memory and returns a still-fresh one without a reques
 cache_margin_s (default: min(5 min, 10% of the lifetime)). Concurrent callers for the same company
 share one request; invalidate(company_id=None) drops entries; close() drops them all. Works for the
 sync, async and batch methods. At most company_concurrency_limit (10, Codat's limit) requests per
-company are in flight at once, over every thread, batch and async call of the client; more wait."""
+company are in flight at once, over every thread, batch and async call of the client; more wait.
+company_concurrency_limit=N (1-1000) sets that limit for this client alone (default: the class
+attribute, which a subclass may lower).
+
+A Client pickles (and copies) by its configuration, auth header included, so that it can be handed to
+Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
 
     # Codat: at most 10 concurrent requests per company. Read when a client is made (a subclass may
     # lower it): the core holds every request to it, and async calls queue in Python beyond it.
@@ -36,20 +55,57 @@ company are in flight at once, over every thread, batch and async call of the cl
     _token_cache = None
     _limiter = None
 
-    def __init__(self, *args, cache=False, cache_margin_s=None, **kwargs):
+    def __init__(self, *args, cache=False, cache_margin_s=None, company_concurrency_limit=None, **kwargs):
         if kwargs.get("verify", True) is True:
             # The CA store as Python's ssl finds it, not only where the bundled libcurl was built to look.
             from ._ca import default_verify_location
             kwargs["verify"] = default_verify_location() or True
+        if company_concurrency_limit is not None:
+            # Read (and checked) by the core's __init__ below, and by the async limiter, like the class's.
+            self.company_concurrency_limit = company_concurrency_limit
+        if kwargs.get("retries") is not None:
+            kwargs["retries"] = _snapshot_retries(kwargs["retries"])
         if cache:
             from . import _cache
             margin_s = _cache.check_margin(cache_margin_s)
             super().__init__(*args, **kwargs)
-            _cache.install(self, margin_s)  # cached methods on this instance; the class keeps the C ones
+            # cached methods on this instance; the class keeps the C ones
+            _cache.install(self, margin_s, kwargs.get("timeout_ms"))
         else:
             if cache_margin_s is not None:
                 raise TypeError("cache_margin_s needs cache=True")
             super().__init__(*args, **kwargs)
+
+    def _config(self):
+        config = self._reduce_config()  # ValueError when closed
+        cache = self._token_cache
+        if cache is not None:
+            config["cache"] = True
+            config["cache_margin_s"] = cache._margin_s
+        limit = self.__dict__.get("company_concurrency_limit")
+        if limit is not None:
+            config["company_concurrency_limit"] = limit
+        return config
+
+    def __reduce__(self):
+        """Pickle by configuration: unpickling calls type(self)(**config) and so makes a fresh client.
+
+        The pickle CARRIES THE AUTH HEADER (or api_key) in clear, so that a worker process can
+        authenticate: treat the pickled bytes as the secret they hold (do not log, store or send them
+        anywhere you would not put the key). Also carried: server_url, timeout_ms, retries (a copy of
+        the policy), verify (True/False or the CA bundle path, which must exist where it is unpickled),
+        max_body_bytes, batch_concurrency, cache and cache_margin_s, a company_concurrency_limit given
+        to the constructor, and the class (by reference: a subclass must be importable by the worker,
+        and its __init__ must accept these keyword arguments). Never carried: connections, cached
+        tokens, the I/O thread, async state or rate_limit figures. A closed client raises ValueError.
+        copy.copy() and copy.deepcopy() follow the same rule."""
+        return _rebuild, (type(self), self._config())
+
+    def __copy__(self):
+        return type(self)(**self._config())
+
+    def __deepcopy__(self, memo):
+        return type(self)(**self._config())
 
     def invalidate(self, company_id=None):
         """Drop the cached tokens of one company (every endpoint), or of all when company_id is None.
@@ -114,6 +170,8 @@ company are in flight at once, over every thread, batch and async call of the cl
     async def get_access_token_async(self, company_id, **options):
         """Like get_access_token(), awaitable. Many awaits share one libcurl multi handle, driven by one
         background I/O thread per client; task.cancel() aborts the transfer."""
+        import warnings
+        warnings.warn(_core._RETIRED_WARNING, DeprecationWarning, stacklevel=2)
         return await self._fetch_async("connection_management", company_id, options)
 
     async def get_company_access_token_async(self, company_id, **options):

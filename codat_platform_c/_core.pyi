@@ -6,6 +6,9 @@ from typing import Any, Literal, Protocol, TypedDict, final
 __version__: str
 USER_AGENT: str
 LIBCURL_VERSION: str
+DEFAULT_CONCURRENCY: int
+_RETIRED_WARNING: str
+_RETIRED_DATE: str
 
 class _RetryLike(Protocol):
     initial_interval_ms: int
@@ -24,6 +27,7 @@ class CodatError(Exception): ...
 
 class ErrorMessage(CodatError):
     status_code: int
+    reason: str
     body: str
     headers: dict[str, str]
     data: dict[str, Any]
@@ -38,6 +42,7 @@ class ErrorMessage(CodatError):
 
 class SDKError(CodatError):
     status_code: int
+    reason: str
     body: str
     headers: dict[str, str]
     retry_after: float | None
@@ -59,17 +64,18 @@ class Client:
         *,
         api_key: str | None = None,
         server_url: str = ...,
-        timeout_ms: int | None = None,
+        timeout_ms: float | None = None,
         retries: _RetryLike | None = ...,
         verify: bool | str | bytes | os.PathLike[str] | os.PathLike[bytes] = True,
         max_body_bytes: int | None = None,
+        batch_concurrency: int | None = None,
     ) -> None: ...
     def get_access_token(
         self,
         company_id: str,
         /,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -79,7 +85,7 @@ class Client:
         company_id: str,
         /,
         *,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -89,11 +95,11 @@ class Client:
         company_ids: Iterable[str],
         /,
         *,
-        concurrency: int = 16,
+        concurrency: int | None = None,
         endpoint: _Endpoint = "connection_management",
         progress: Callable[[int, int], object] | None = None,
         threads: int | None = None,
-        timeout_ms: int | None = ...,
+        timeout_ms: float | None = ...,
         retries: _RetryLike | None = ...,
         server_url: str | None = None,
         http_headers: Mapping[str, str] | None = None,
@@ -102,6 +108,17 @@ class Client:
         self, endpoint: _Endpoint, company_id: str, callback: Callable[[Any, int], object], /, **options: Any
     ) -> int: ...
     def _cancel_async(self, call_id: int, /) -> None: ...
+    def _connection_management_token(
+        self,
+        company_id: str,
+        /,
+        *,
+        timeout_ms: float | None = ...,
+        retries: _RetryLike | None = ...,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]: ...
+    def _reduce_config(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc_info: object) -> bool: ...

@@ -28,7 +28,12 @@ Endpoints
 ---------
 ``GET /companies/{companyId}/connectionManagement/accessToken``
     (deprecated endpoint; such a token lasts one hour) -> 200
-    ``{"accessToken": "tok-..."}``
+    ``{"accessToken": "tok-..."}``.  Codat retired it on 2026-10-12; with
+    ``StandInServer(retired_connection_management=True)`` (or
+    ``--retired-connection-management``) it answers as Codat does since: 404
+    ``{"statusCode": 404, "service": "PublicApi", "error": "NotFound",
+    "correlationId": "...", "canBeRetried": "Unknown", "detailedErrorCode": 0}``
+    to every authorised request, whatever is scripted.
 ``GET /companies/{companyId}/accessToken``
     (its replacement) -> 200
     ``{"accessToken": "tok-...", "expiresIn": 86400, "tokenType": "Bearer"}``
@@ -114,7 +119,11 @@ empty or it has none.  Each token request gets, in this order:
 4. the default success.
 
 ``Reply(status=200, json=None, body=None, content_type=None, headers=None,
-delay_s=0.0, action=None)``:
+delay_s=0.0, action=None, reason=None)``:
+
+* ``reason``: the HTTP/1.1 status line's reason phrase (Codat sends its own,
+  such as ``400 Invalid company``); None: the standard phrase.  HTTP/2 has
+  none.
 
 * ``json=obj``: the body is ``obj`` as JSON, with ``Content-Type:
   application/json; charset=utf-8``.  Because ``json=None`` means "not
@@ -392,6 +401,7 @@ class Reply:
     headers: Optional[Mapping[str, str]] = None
     delay_s: float = 0.0
     action: Optional[str] = None
+    reason: Optional[str] = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, int) or not 100 <= self.status <= 999:
@@ -406,6 +416,9 @@ class Reply:
             raise ValueError("delay_s must be >= 0")
         if self.action == "raw" and self.body is None:
             raise ValueError('action="raw" needs body (the whole response, as bytes)')
+        if self.reason is not None and (not isinstance(self.reason, str) or
+                                        any(c in self.reason for c in "\r\n\0")):
+            raise ValueError("reason must be a str without CR, LF or NUL")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -584,7 +597,7 @@ class StandInServer:
     def __init__(self, tls: bool = False, auth_header: Optional[str] = None,
                  rate_limit: int = 1000, host: str = "127.0.0.1", port: int = 0,
                  enforce_rate_limit: bool = False, cert: Optional[tuple] = None,
-                 http2: bool = False) -> None:
+                 http2: bool = False, retired_connection_management: bool = False) -> None:
         if cert is not None and not tls:
             raise ValueError("cert needs tls=True")
         if http2 and not tls:
@@ -598,6 +611,7 @@ class StandInServer:
         self.auth_header = auth_header
         self.rate_limit = int(rate_limit)
         self.enforce_rate_limit = bool(enforce_rate_limit)
+        self.retired_connection_management = bool(retired_connection_management)
         self.host = host
         self.port = int(port)  # the bound port once started
         self._requested_port = int(port)
@@ -873,10 +887,18 @@ class StandInServer:
                 self._remaining -= 1
             return exhausted, self._remaining, self._reset_value
 
+    def _retired_body(self) -> bytes:
+        """What Codat answers on the retired connection-management endpoint since 2026-10-12."""
+        return _json.dumps({
+            "statusCode": 404, "service": "PublicApi", "error": "NotFound",
+            "correlationId": secrets.token_hex(16), "canBeRetried": "Unknown", "detailedErrorCode": 0,
+        }).encode()
+
     @staticmethod
-    def _build_head(status: int, headers: Any) -> bytes:
+    def _build_head(status: int, headers: Any, reason: Optional[str] = None) -> bytes:
         lines = [f"{k}: {v}\r\n" for k, v in headers]
-        return f"HTTP/1.1 {status} {_reason(status)}\r\n{''.join(lines)}\r\n".encode("latin-1")
+        phrase = _reason(status) if reason is None else reason
+        return f"HTTP/1.1 {status} {phrase}\r\n{''.join(lines)}\r\n".encode("latin-1")
 
     def _bad_request_parts(self, status: int,
                            message: str) -> Tuple[List[Tuple[str, str]], bytes]:
@@ -980,7 +1002,7 @@ class StandInServer:
         d = self._decide(conn_id, method, target, version, headers, body, now, keep_alive)
         if d.action in ("silence", "raw"):
             return _Plan(d.action, d.delay_s, b"", d.payload, False)
-        return _Plan(d.action, d.delay_s, self._build_head(d.status, d.headers), d.payload,
+        return _Plan(d.action, d.delay_s, self._build_head(d.status, d.headers, d.reason), d.payload,
                      d.keep_alive)
 
     def _decide(self, conn_id: int, method: str, target: str, version: str,
@@ -1014,6 +1036,8 @@ class StandInServer:
             extra.append(("Allow", "GET"))
         elif endpoint is None:
             status, payload = self._platform_answer(target)
+        elif endpoint == "connection_management" and self.retired_connection_management:
+            status, payload = 404, self._retired_body()
         else:
             reply = self._choose_reply(company_id)
             status = reply.status
@@ -1064,7 +1088,7 @@ class StandInServer:
         if method == "HEAD" or payload is None:  # a HEAD answer (always a 405 here) has no body
             payload = b""
         return _Decision(action, delay, status, list(hdrs.values()), payload, keep_alive,
-                         company_id)
+                         company_id, reply.reason if reply is not None else None)
 
 
 class _Decision(NamedTuple):
@@ -1076,6 +1100,7 @@ class _Decision(NamedTuple):
     payload: bytes
     keep_alive: bool
     company_id: Optional[str]
+    reason: Optional[str] = None  # the HTTP/1.1 status line's phrase; None: the standard one
 
 
 class _Plan(NamedTuple):
@@ -1691,14 +1716,15 @@ _DEFAULT_REPLY = Reply()
 
 def serve(host: str = "127.0.0.1", port: int = 8080, tls: bool = False,
           auth_header: Optional[str] = None, rate_limit: int = 1000,
-          http2: bool = False) -> None:
+          http2: bool = False, retired_connection_management: bool = False) -> None:
     """Run a stand-in server in the foreground until Ctrl-C (or SIGTERM), printing its URL."""
     done = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
     with StandInServer(tls=tls, auth_header=auth_header, rate_limit=rate_limit,
-                       host=host, port=port, http2=http2) as srv:
+                       host=host, port=port, http2=http2,
+                       retired_connection_management=retired_connection_management) as srv:
         print(f"Codat stand-in server listening on {srv.url}"
               f"{' (HTTP/2 and HTTP/1.1)' if http2 else ''}", flush=True)
         if srv.ca_path:
@@ -1723,11 +1749,15 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--auth-header", default=None,
                         help='require this exact Authorization header, e.g. "Basic abc"')
     parser.add_argument("--rate-limit", type=int, default=1000)
+    parser.add_argument("--retired-connection-management", action="store_true",
+                        help="answer GET /companies/{id}/connectionManagement/accessToken with the 404 "
+                             "Codat sends since it retired that endpoint (2026-10-12)")
     args = parser.parse_args(argv)
     if args.http2 and not args.tls:
         parser.error("--http2 needs --tls")
     try:
-        serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2)
+        serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2,
+              args.retired_connection_management)
     except (OSError, OverflowError, ValueError, ImportError) as e:  # port in use, bad host, no h2
         print(f"error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 2

@@ -536,6 +536,121 @@ def test_sync_call_inside_the_loop_that_leads_asynchronously(cached, server):
     assert a["accessToken"] and b["accessToken"] and batch["acme"]["accessToken"]
 
 
+
+# ------------------------------------------------------------------ waiters keep their own deadline
+
+
+def lead_in_thread(fn):
+    """Starts fn (a leader) on a thread; returns (thread, its result list)."""
+    out = []
+    th = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    th.start()
+    return th, out
+
+
+def test_sync_waiter_keeps_its_own_timeout(cached, server):
+    server.script("acme", Reply(delay_s=3))  # the leader has no timeout: it waits the 3 s
+    leader, got = lead_in_thread(lambda: cached.get_access_token("acme"))
+    time.sleep(0.2)
+    t = time.monotonic()
+    with pytest.raises(codat.Timeout, match="timeout_ms=500") as info:
+        cached.get_access_token("acme", timeout_ms=500)
+    assert 0.45 < time.monotonic() - t < 1.2
+    assert info.value.attempts == 0 and isinstance(info.value, TimeoutError)
+    leader.join(10)
+    assert got[0]["accessToken"] and server.request_count("acme") == 1
+
+
+def test_waiter_uses_the_clients_timeout_when_its_call_names_none(server):
+    server.script("acme", Reply(delay_s=3))
+    with codat.Client(auth_header=AUTH, server_url=server.url, timeout_ms=500, cache=True) as c:
+        leader, got = lead_in_thread(lambda: c.get_access_token("acme", timeout_ms=None))  # no limit
+        time.sleep(0.2)
+        t = time.monotonic()
+        with pytest.raises(codat.Timeout):
+            c.get_access_token("acme")
+        with pytest.raises(codat.Timeout):
+            asyncio.run(c.get_access_token_async("acme"))
+        out = c.get_access_tokens(["acme"])
+        assert isinstance(out["acme"], codat.Timeout)
+        assert time.monotonic() - t < 3.0  # three waits of 0.5 s, not the leader's 3 s
+        leader.join(10)
+        assert got[0]["accessToken"]
+
+
+def test_async_and_batch_waiters_keep_their_own_timeout(cached, server):
+    server.script("acme", Reply(delay_s=3))
+    leader, got = lead_in_thread(lambda: cached.get_access_token("acme"))
+    time.sleep(0.2)
+
+    async def wait_async():
+        t = time.monotonic()
+        with pytest.raises(codat.Timeout):
+            await cached.get_access_token_async("acme", timeout_ms=400)
+        return time.monotonic() - t
+    assert asyncio.run(wait_async()) < 1.1
+    t = time.monotonic()
+    out = cached.get_access_tokens(["acme", "other"], timeout_ms=400)
+    assert time.monotonic() - t < 1.1
+    assert isinstance(out["acme"], codat.Timeout) and out["other"]["accessToken"]
+    leader.join(10)
+    assert got[0]["accessToken"] and server.request_count("acme") == 1
+
+
+def stalled_async_leader(cached, company_id):
+    """An async leader whose event loop stops running while its request is in flight. Returns the loop and
+    the leader's task (the loop, on its own thread, has returned from run_forever)."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder = []
+
+    def run():
+        async def lead():
+            holder.append(asyncio.ensure_future(cached.get_access_token_async(company_id)))
+            await asyncio.sleep(0.1)  # the request is in flight now
+            started.set()
+            loop.stop()
+        loop.create_task(lead())
+        loop.run_forever()  # returns at loop.stop(), with the leader still pending
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    assert started.wait(10)
+    th.join(10)
+    assert not loop.is_running()
+    return loop, holder[0]
+
+
+def test_leader_on_a_stopped_loop_hands_the_request_over(cached, server):
+    server.script("acme", Reply(delay_s=0.3), Reply(), Reply())
+    loop, leader = stalled_async_leader(cached, "acme")
+    t = time.monotonic()
+    got = in_thread_with_timeout(lambda: cached.get_access_token("acme"), timeout=10)  # no timeout of its own
+    assert got["accessToken"] and time.monotonic() - t < 2.0
+    got_async = in_thread_with_timeout(lambda: asyncio.run(cached.get_access_token_async("acme")), timeout=10)
+    assert got_async == got  # the new leader's answer is cached
+    # The stalled leader's loop runs again: its answer reaches it, and nothing breaks.
+    late = loop.run_until_complete(asyncio.wait_for(leader, 10))
+    loop.close()
+    assert late["accessToken"] and cached.get_access_token("acme") == got
+    assert server.request_count("acme") == 2
+
+
+def test_async_waiter_of_a_stopped_loop_leader_takes_over(cached, server):
+    server.script("acme", Reply(delay_s=0.3), Reply())
+    loop, leader = stalled_async_leader(cached, "acme")
+
+    async def main():
+        return await asyncio.gather(*[cached.get_access_token_async("acme") for _ in range(5)])
+    got = in_thread_with_timeout(lambda: asyncio.run(main()), timeout=10)
+    assert len({r["accessToken"] for r in got}) == 1  # one of the waiters led, the others shared it
+    leader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        loop.run_until_complete(leader)
+    loop.close()
+    assert server.request_count("acme") == 2
+
+
 # ------------------------------------------------------------------ secrets
 
 

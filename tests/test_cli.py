@@ -19,11 +19,33 @@ def cli(*args, env_extra=None, timeout=60):
                           env=env, timeout=timeout)
 
 
-def test_token_prints_the_token(server):
+def test_token_prints_the_token_from_the_live_endpoint(server):
     r = cli("token", "c1", "--server-url", server.url, env_extra={"CODAT_AUTH_HEADER": AUTH})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == server.tokens_issued[-1]
+    assert server.requests[-1].endpoint == "company"  # Codat retired the other one on 2026-10-12
+    assert r.stderr == ""
+
+
+def test_token_connection_management_on_request(server):
+    r = cli("token", "c1", "--connection-management", "--server-url", server.url,
+            env_extra={"CODAT_AUTH_HEADER": AUTH})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == server.tokens_issued[-1]
     assert server.requests[-1].endpoint == "connection_management"
+    assert "retired" in r.stderr and "2026-10-12" in r.stderr and "DeprecationWarning" not in r.stderr
+    assert cli("token", "c1", "--connection-management", "--company-token").returncode == 2
+
+
+def test_token_against_codat_today():
+    from codat_platform_c.testing import StandInServer
+    with StandInServer(auth_header=AUTH, retired_connection_management=True) as today:
+        r = cli("token", "c1", "--server-url", today.url, env_extra={"CODAT_AUTH_HEADER": AUTH})
+        assert r.returncode == 0, r.stderr
+        r = cli("token", "c1", "--connection-management", "--server-url", today.url,
+                env_extra={"CODAT_AUTH_HEADER": AUTH})
+        assert r.returncode == 1 and "404 NotFound" in r.stderr
+        assert "get_company_access_token" in r.stderr
 
 
 def test_company_token_json(server):
@@ -72,13 +94,17 @@ def test_help_explains():
     for word in ["token", "demo", "serve-stand-in", "CODAT_API_KEY", "Exit codes"]:
         assert word in r.stdout
     r = cli("token", "--help")
-    assert "--company-token" in r.stdout and "replacement" in r.stdout
+    assert "--connection-management" in r.stdout and "retired" in r.stdout
+    r = cli("serve-stand-in", "--help")
+    assert "--retired-connection-management" in r.stdout
 
 
 def test_demo_runs_offline():
     r = cli("demo")
     assert r.returncode == 0, r.stderr
-    assert "connectionManagement/accessToken -> {'accessToken': 'tok-" in r.stdout
+    assert "/accessToken -> {'accessToken': 'tok-" in r.stdout and "'expiresIn': 86400" in r.stdout
+    assert "the retired GET /companies/{id}/connectionManagement/accessToken -> 404 NotFound" in r.stdout
+    assert "DeprecationWarning" not in r.stderr
     assert "over HTTPS" in r.stdout
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import json
 import time
 import warnings
 from pathlib import Path
@@ -43,6 +44,8 @@ from codat_platform_c.sdk import utils as our_utils  # noqa: E402
 from codat_platform_c.sdk.models import errors as our_errors  # noqa: E402
 from codat_platform_c.sdk.models import operations as our_operations  # noqa: E402
 from codat_platform_c.sdk.models import shared as our_shared  # noqa: E402
+from codat_platform_c.sdk._client import RETIRED_404_NOTE  # noqa: E402
+from codat_platform_c.sdk.types import UNSET  # noqa: E402
 from codat_platform_c.testing import Reply, StandInServer  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "sdk_facade.md"
@@ -137,8 +140,20 @@ DELIBERATE_DIFFERENCES = {
         "client=httpx.Client(...): the SDK sends through it; the facade cannot (libcurl does the I/O) and "
         "raises TypeError rather than silently ignore proxies or TLS settings given there.",
     "deprecation_warning_location":
-        "connection_management.get warns DeprecationWarning with the SDK's text; the SDK attributes it "
-        "to its own module (hidden by the default filters), the facade to the caller's line.",
+        "connection_management.get warns DeprecationWarning; the SDK attributes it to its own module "
+        "(hidden by the default filters), the facade to the caller's line.",
+    "deprecation_warning_text":
+        "The DeprecationWarning of connection_management.* starts with the SDK's text and goes on to say that "
+        "Codat retired the endpoint on 2026-10-12 and what to call instead (companies.get_access_token).",
+    "retired_endpoint_404":
+        "A 404 ErrorMessage from the retired connection-management endpoint: str(e) is the body, as in the "
+        "SDK, followed by a line that says Codat retired the endpoint and what to call instead (e.body and "
+        "e.data are untouched).",
+    "security_repr":
+        "shared.Security's repr and str hide auth_header ('<redacted>'); the SDK's print the API key.",
+    "raw_response":
+        "e.raw_response is what the error was built from: urllib3's ApiException in the SDK, the C client's "
+        "codat_platform_c exception in the facade (so str/repr of it differ; every other field agrees).",
 }
 
 # ---------------------------------------------------------------- the two sides
@@ -326,6 +341,12 @@ def requests_seen(o: Outcome) -> list:
             for r in o.requests]
 
 
+def retired_404(sdk: Outcome) -> bool:
+    """A 404 ErrorMessage from the connection-management endpoint (retired_endpoint_404)."""
+    return (isinstance(sdk.exc, sdk_errors.ErrorMessage) and sdk.exc.status_code == 404
+            and any("/connectionManagement/" in r.raw_path for r in sdk.requests))
+
+
 def assert_same(sdk: Outcome, ours: Outcome, known: tuple = ()) -> None:
     """Everything observable must agree, except the deliberate differences named in `known` (each of which
     test_deliberate_difference checks on its own)."""
@@ -350,6 +371,8 @@ def assert_same(sdk: Outcome, ours: Outcome, known: tuple = ()) -> None:
         assert isinstance(e_ours, codat.SDKError) and not isinstance(e_ours, our_errors.SDKError)
         if "rve_body_headers" in known:
             return
+    elif retired_404(sdk):
+        assert str(e_ours) == f"{e_sdk}\n{RETIRED_404_NOTE}"  # retired_endpoint_404
     else:
         assert str(e_ours) == str(e_sdk)
     assert e_ours.body == e_sdk.body
@@ -542,8 +565,8 @@ def test_retry_after_http_date_same(srv, srv2):
 def test_same_deprecation_warning_text(srv, srv2):
     sc = Scenario("warn", (Reply(json=TOKEN_CM),), endpoint="cm")
     sdk, ours = both(sc, srv, srv2)
-    assert [(w.category, str(w.message)) for w in ours.warnings] == [(w.category, str(w.message)) for w in sdk.warnings]
-    assert [w.category for w in sdk.warnings] == [DeprecationWarning]
+    assert [w.category for w in ours.warnings] == [w.category for w in sdk.warnings] == [DeprecationWarning]
+    assert str(ours.warnings[0].message).startswith(str(sdk.warnings[0].message))  # deprecation_warning_text
     sc = Scenario("nowarn", (Reply(json=TOKEN_CO),))
     sdk, ours = both(sc, srv, srv2)
     assert sdk.warnings == [] and ours.warnings == []
@@ -849,9 +872,54 @@ def _httpx_client(srv, srv2):
 def _deprecation_warning_location(srv, srv2):
     sdk, ours = both(Scenario("warn", (Reply(json=TOKEN_CM),), endpoint="cm"), srv, srv2)
     (w_sdk,), (w_ours,) = sdk.warnings, ours.warnings
-    assert str(w_sdk.message) == str(w_ours.message)
     assert w_sdk.filename.endswith("connection_management.py")
     assert w_ours.filename == __file__
+
+
+@difference("deprecation_warning_text")
+def _deprecation_warning_text(srv, srv2):
+    sdk, ours = both(Scenario("warn", (Reply(json=TOKEN_CM),), endpoint="cm"), srv, srv2)
+    (w_sdk,), (w_ours,) = sdk.warnings, ours.warnings
+    sdk_text, our_text = str(w_sdk.message), str(w_ours.message)
+    assert sdk_text == "GET /companies/{companyId}/connectionManagement/accessToken is deprecated."
+    assert our_text.startswith(sdk_text) and our_text != sdk_text
+    assert "2026-10-12" in our_text and "companies.get_access_token" in our_text
+    assert "get_company_access_token" in our_text
+
+
+@difference("retired_endpoint_404")
+def _retired_endpoint_404(srv, srv2):
+    with StandInServer(retired_connection_management=True) as retired:
+        sc = Scenario("retired", endpoint="cm")
+        sdk, ours = both(sc, retired, srv2)
+    assert isinstance(sdk.exc, sdk_errors.ErrorMessage) and isinstance(ours.exc, our_errors.ErrorMessage)
+    assert str(sdk.exc) == sdk.exc.body and str(ours.exc) == f"{ours.exc.body}\n{RETIRED_404_NOTE}"
+    sent = [json.loads(o.exc.body) for o in (sdk, ours)]
+    assert [body.pop("correlationId") for body in sent] == [sdk.exc.data.correlation_id, ours.exc.data.correlation_id]
+    assert sent[0] == sent[1] == {"statusCode": 404, "service": "PublicApi", "error": "NotFound",
+                                  "canBeRetried": "Unknown", "detailedErrorCode": 0}
+    assert "2026-10-12" in str(ours.exc) and "companies.get_access_token" in str(ours.exc)
+    assert ours.exc.data.error == sdk.exc.data.error == "NotFound" and ours.exc.data.validation is UNSET
+    # the company endpoint of the same server is live
+    sdk, ours = both(Scenario("live", (Reply(json=TOKEN_CO),)), srv, srv2)
+    assert sdk.exc is None and ours.exc is None
+
+
+@difference("raw_response")
+def _raw_response(srv, srv2):
+    sdk, ours = both(Scenario("404", (Reply(status=404, json=error_json(404)),)), srv, srv2)
+    from codat_platform.exceptions import ApiException
+    assert isinstance(sdk.exc.raw_response, ApiException) and str(sdk.exc.raw_response).startswith("(404)")
+    assert isinstance(ours.exc.raw_response, codat.ErrorMessage) and ours.exc.__cause__ is ours.exc.raw_response
+    assert ours.exc.raw_response.status_code == sdk.exc.raw_response.status == 404
+
+
+@difference("security_repr")
+def _security_repr(srv, srv2):
+    sdk_security, our_security = SDK.shared.Security(auth_header=AUTH), OURS.shared.Security(auth_header=AUTH)
+    assert AUTH in repr(sdk_security) and AUTH in str(sdk_security)
+    assert AUTH not in repr(our_security) and AUTH not in str(our_security)
+    assert our_security.model_dump() == sdk_security.model_dump()  # the data itself is the same
 
 
 @pytest.mark.parametrize("name", sorted(DELIBERATE_DIFFERENCES))

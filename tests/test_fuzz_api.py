@@ -14,6 +14,7 @@ exponent, max_body_bytes) raises OverflowError, an ArithmeticError; it is tolera
 
 Bounded: max_examples 150-400 per test, deadline None, no example database written to the work tree.
 """
+import math
 import base64
 import re
 import urllib.parse
@@ -228,6 +229,10 @@ def test_http_headers_are_sent_verbatim_or_refused(client, srv, headers):
 
 def timeout_error(t):
     if t is None:
+        return None
+    if isinstance(t, float):  # a computed timeout, as the official SDK accepts; fractions round up
+        if math.isnan(t) or math.isinf(t) or t <= 0 or math.ceil(t) > LONG_MAX:
+            return ValueError
         return None
     if not isinstance(t, int) or isinstance(t, bool):
         return TypeError

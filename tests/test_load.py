@@ -209,7 +209,7 @@ def _kinds(srv):
         srv.script(cid, Reply(action="silence"))
         timeouts.get_access_token(cid)
 
-    def cancelled():  # CodatError("call cancelled"): an async call pending when its client closes
+    def pending_at_close():  # ValueError("client is closed"): an async call pending when its client closes
         c = codat.Client(auth_header=AUTH, server_url=srv.url)
         srv.script(cid, Reply(action="silence"))
 
@@ -244,7 +244,7 @@ def _kinds(srv):
         "SDKError": (codat.SDKError, sdk_error),
         "TransportError": (codat.TransportError, transport_error),
         "Timeout": (codat.Timeout, timeout),
-        "CodatError (cancelled)": (codat.CodatError, cancelled),
+        "ValueError (async call pending at close)": (ValueError, pending_at_close),
         "ValueError (closed client)": (ValueError, value_error_closed),
         "ValueError (bad header)": (ValueError, value_error_input),
         "UnicodeEncodeError": (UnicodeEncodeError, unicode_error),
@@ -254,7 +254,7 @@ def _kinds(srv):
     return kinds, (good, timeouts, closed, retry, headers, cid)
 
 
-KIND_NAMES = ["ErrorMessage", "SDKError", "TransportError", "Timeout", "CodatError (cancelled)",
+KIND_NAMES = ["ErrorMessage", "SDKError", "TransportError", "Timeout", "ValueError (async call pending at close)",
               "ValueError (closed client)", "ValueError (bad header)", "UnicodeEncodeError", "TypeError",
               "batch of errors"]
 
@@ -263,7 +263,7 @@ KIND_NAMES = ["ErrorMessage", "SDKError", "TransportError", "Timeout", "CodatErr
 def test_error_paths_keep_refcounts_and_memory_flat(srv, kind):
     kinds, keep = _kinds(srv)
     exc_type, fn = kinds[kind]
-    rounds_n = 150 if kind == "CodatError (cancelled)" else 400  # each cancelled round starts an I/O thread
+    rounds_n = 150 if kind == "ValueError (async call pending at close)" else 400  # each such round starts an I/O thread
 
     def rounds(n):
         for _ in range(n):

@@ -50,18 +50,55 @@ def test_info_logs_retries_with_reason_and_wait(client, server, records):
     assert not [r for r in got if r.levelno == logging.DEBUG]
 
 
-def test_warning_logs_final_errors(client, server, records):
+def test_final_errors_log_at_debug_never_warning(client, server, records):
+    # A library reports an error it raises by raising it: with the application's logging at WARNING (what
+    # logging.basicConfig() sets up), a failed call logs nothing; at DEBUG its end is one line.
     logger, got = records
     logger.setLevel(logging.WARNING)
     server.script("c1", Reply(status=404))
     with pytest.raises(codat.ErrorMessage):
         client.get_access_token("c1")
-    assert [r.levelno for r in got] == [logging.WARNING]
-    assert "failed after 1 attempt: ErrorMessage (status 404)" in got[0].getMessage()
     with codat.Client(server_url="http://127.0.0.1:9", retries=None) as c:
         with pytest.raises(codat.TransportError):
             c.get_access_token("x")
-    assert "TransportError" in got[-1].getMessage()
+    assert got == []
+    logger.setLevel(logging.DEBUG)
+    server.script("c1", Reply(status=404))
+    with pytest.raises(codat.ErrorMessage):
+        client.get_access_token("c1")
+    assert [r.levelno for r in got] == [logging.DEBUG, logging.DEBUG]  # the attempt, then the failure
+    assert "failed after 1 attempt: ErrorMessage (status 404)" in got[-1].getMessage()
+    with codat.Client(server_url="http://127.0.0.1:9", retries=None) as c:
+        with pytest.raises(codat.TransportError):
+            c.get_access_token("x")
+    assert "TransportError" in got[-1].getMessage() and got[-1].levelno == logging.DEBUG
+
+
+def test_basic_config_application_sees_no_line_for_a_raised_failure(server):
+    # As an application configures logging: the root logger at WARNING with a stderr handler.
+    code = ("import logging, sys\n"
+            "logging.basicConfig(stream=sys.stdout)\n"
+            "import codat_platform_c as codat\n"
+            "from codat_platform_c.sdk import CodatPlatform, utils\n"
+            f"c = codat.Client({AUTH!r}, server_url={server.url!r}, retries=None)\n"
+            "for call in (lambda: c.get_company_access_token('status-404'),\n"
+            "             lambda: c.get_company_access_token('status-502'),\n"
+            "             lambda: codat.Client(server_url='http://127.0.0.1:9', retries=None)"
+            ".get_company_access_token('x'),\n"
+            f"             lambda: CodatPlatform(security={{'auth_header': {AUTH!r}}}, server_url={server.url!r}, "
+            "retry_config=utils.RetryConfig('none'))"
+            ".companies.get_access_token(request={'company_id': 'status-500'})):\n"
+            "    try:\n"
+            "        call()\n"
+            "    except Exception as e:\n"
+            "        print('raised', type(e).__name__)\n")
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:-1] == ["raised ErrorMessage", "raised SDKError", "raised TransportError",
+                                            "raised ErrorMessage"]
+    assert out.stderr == ""
 
 
 def test_nothing_logged_when_level_off(client, server, records):

@@ -58,13 +58,43 @@ def quiet(fn, *args, **kwargs):
 # ---------------------------------------------------------------- import
 
 def test_import_is_light():
+    # pydantic belongs to the facade (its models are pydantic models, as the SDK's); the core never loads it,
+    # and the facade loads nothing of the SDK's transport.
     code = ("import sys\n"
+            "import codat_platform_c as codat\n"
+            "codat.Client(server_url='http://127.0.0.1:9')\n"
+            "assert 'pydantic' not in sys.modules\n"
             "from codat_platform_c.sdk import CodatPlatform, utils\n"
             "from codat_platform_c.sdk.models import shared, errors, operations\n"
-            "heavy = [m for m in ('pydantic', 'httpx', 'asyncio', 'urllib3', 'codat_platform') if m in sys.modules]\n"
+            "heavy = [m for m in ('httpx', 'urllib3', 'codat_platform') if m in sys.modules]\n"
             "assert not heavy, heavy\n"
-            "CodatPlatform(security=shared.Security(auth_header='Basic x'), server_url='http://127.0.0.1:9')\n"
-            "assert 'asyncio' not in sys.modules\n")
+            "assert 'pydantic' in sys.modules\n"
+            "CodatPlatform(security=shared.Security(auth_header='Basic x'), server_url='http://127.0.0.1:9')\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_core_import_stays_light():
+    # `import codat_platform_c` loads neither the facade's pydantic, nor the C extension (and with it libcurl),
+    # nor the official SDK: they come on first use. (Its time, under 5 ms, is a row of the bench, not a timed
+    # test: bench/import_cost.py.)
+    code = ("import sys, codat_platform_c\n"
+            "heavy = sorted(m for m in ('pydantic', 'pydantic_core', 'codat_platform', 'codat_platform_c._core',\n"
+            "                           'codat_platform_c.sdk', 'httpx', 'asyncio') if m in sys.modules)\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_sdk_without_pydantic_says_how_to_install_it():
+    code = ("import sys\n"
+            "sys.modules['pydantic'] = None  # as if not installed\n"
+            "import codat_platform_c as codat\n"
+            "assert codat.Client(server_url='http://127.0.0.1:9')\n"
+            "try:\n"
+            "    import codat_platform_c.sdk\n"
+            "except ImportError as e:\n"
+            "    assert 'pip install' in str(e) and 'codat_platform_c[sdk]' in str(e), e\n"
+            "else:\n"
+            "    raise AssertionError('imported without pydantic')\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -333,7 +363,7 @@ def test_error_message(cp, srv, status):
     # the C client's fields, on the same object
     assert e.correlation_id == d.correlation_id and e.service == d.service and e.error == d.error
     assert e.validation == {"errors": [], "warnings": []} and e.attempts == 1
-    assert d["correlationId"] == d.correlation_id and dict(d)["statusCode"] == status  # data as a mapping
+    assert dict(d)["correlation_id"] == d.correlation_id and dict(d)["status_code"] == status  # as pydantic's
     assert isinstance(e.raw_response, codat.ErrorMessage) and e.__cause__ is e.raw_response
     assert not isinstance(e.raw_response, errors.CodatPlatformError)
 
@@ -394,9 +424,24 @@ def test_sdk_error_message_truncates_long_bodies(cp, srv):
 
 
 def test_unknown_status_reason(cp, srv):
+    # The server's own phrase, as the SDK shows it (the stand-in says "Unknown" for a status it does not know)
     srv.script("x", Reply(status=499, body="odd"))
+    with pytest.raises(errors.SDKError, match=r"^Unknown: Status 499\. Body: odd$"):
+        cp.companies.get_access_token(request={"company_id": "x"})
+    # no phrase at all (as over HTTP/2): the standard one, or the SDK's generic text for an unknown status
+    srv.script("x", Reply(status=499, body="odd", reason=""), Reply(status=400, body="no", reason=""))
     with pytest.raises(errors.SDKError, match=r"^API error occurred: Status 499\. Body: odd$"):
         cp.companies.get_access_token(request={"company_id": "x"})
+    with pytest.raises(errors.SDKError, match=r"^Bad Request: Status 400\. Body: no$"):
+        cp.companies.get_access_token(request={"company_id": "x"})
+
+
+def test_sdk_error_has_the_servers_reason_phrase(cp, srv):
+    srv.script("x", Reply(status=400, body="no such company", reason="Invalid company"))
+    with pytest.raises(errors.SDKError) as info:
+        cp.companies.get_access_token(request={"company_id": "x"})
+    assert str(info.value) == "Invalid company: Status 400. Body: no such company"
+    assert info.value.raw_response.reason == "Invalid company"
 
 
 def test_redirect_not_followed(cp, srv):
@@ -423,7 +468,9 @@ def test_response_validation_error_from_the_core(cp, srv, reply):
     e = info.value
     assert e.status_code == 200 and str(e).startswith("Response validation failed: ")
     assert isinstance(e, codat.SDKError) and not isinstance(e, errors.SDKError)
-    assert isinstance(e.cause, codat.SDKError) and e.raw_response is e.cause
+    from pydantic import ValidationError
+    assert isinstance(e.cause, ValidationError) and e.__cause__ is e.cause  # as in the SDK
+    assert isinstance(e.raw_response, codat.SDKError) and not isinstance(e.raw_response, errors.CodatPlatformError)
     assert e.headers["content-type"]
 
 
@@ -441,7 +488,9 @@ def test_response_validation_error_from_the_model(cp, srv, doc):
     with pytest.raises(errors.ResponseValidationError) as info:
         cp.companies.get_access_token(request={"company_id": "x"})
     e = info.value
-    assert e.status_code == 200 and isinstance(e.cause, ValueError) and isinstance(e, codat.SDKError)
+    from pydantic import ValidationError
+    assert e.status_code == 200 and isinstance(e.cause, ValidationError) and isinstance(e, codat.SDKError)
+    assert e.__cause__ is e.cause and str(e) == f"Response validation failed: {e.cause}"
     import json
     assert json.loads(e.body) == doc
 
@@ -494,7 +543,7 @@ def test_error_constructors_have_the_sdk_shape():
     assert str(errors.SDKError("Not Modified", status_code=304)) == "Not Modified: Status 304"
     d = errors.ErrorMessageData(status_code=500, error="boom")
     e = errors.ErrorMessage(d, status_code=500)
-    assert e.data is d and e.body == "" and str(e) == '{"statusCode": 500, "error": "boom"}'
+    assert e.data is d and e.body == "" and str(e) == str(d)  # as the SDK: the body, else str(data)
     assert str(errors.NoResponseError()) == "No response received"
 
 
@@ -615,14 +664,78 @@ def test_models_round_trip():
     assert tok.model_dump() == {"access_token": "t", "expires_in": 5, "token_type": "Bearer"}
     cm = shared.ConnectionManagementAccessToken(access_token="x")
     assert shared.ConnectionManagementAccessToken.from_dict({"accessToken": "x"}) == cm
-    assert not hasattr(cm, "__dict__")  # slotted
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
         shared.CompanyAccessToken.from_dict({"accessToken": "t"})
 
 
-def test_error_message_data_is_also_a_mapping():
-    d = shared.ErrorMessage.from_dict({"statusCode": "401", "canBeRetried": True, "x": 1})
-    assert d.status_code == 401 and d.can_be_retried is True  # numeric strings read as int; others as sent
-    assert d["statusCode"] == "401" and d.get("x") == 1 and "x" in d and len(d) == 3
-    assert bool(shared.ErrorMessage.from_dict({}))
-    assert shared.ErrorMessage.from_dict({}).validation is UNSET
+def test_models_are_pydantic_models():
+    from pydantic import BaseModel, ValidationError
+    tok = shared.CompanyAccessToken(accessToken="t", expiresIn="60", tokenType="Bearer")  # by alias, coerced
+    assert isinstance(tok, BaseModel) and tok.expires_in == 60
+    assert tok == shared.CompanyAccessToken(access_token="t", expires_in=60, token_type="Bearer")  # by name
+    assert tok.model_dump(by_alias=True) == {"expiresIn": 60, "accessToken": "t", "tokenType": "Bearer"}
+    assert tok.model_dump_json(by_alias=True) == '{"expiresIn":60,"accessToken":"t","tokenType":"Bearer"}'
+    assert shared.CompanyAccessToken.model_validate_json(tok.model_dump_json()) == tok
+    assert tok.model_copy(update={"token_type": "x"}).token_type == "x" and dict(tok)["access_token"] == "t"
+    with pytest.raises(ValidationError):
+        tok.expires_in = "soon"  # validate_assignment, as in the SDK
+    with pytest.raises(ValidationError):
+        shared.CompanyAccessToken(access_token="t")
+    assert shared.ConnectionManagementAccessToken().model_dump() == {}  # None left out, as in the SDK
+
+
+def test_error_message_data_is_the_sdk_model():
+    d = shared.ErrorMessage.from_dict({"statusCode": "401", "canBeRetried": "Unknown", "x": 1})
+    assert d.status_code == 401 and d.can_be_retried == "Unknown" and d.validation is None
+    assert errors.ErrorMessageData is shared.ErrorMessage
+    assert [name for name, _ in shared.ErrorMessage()] == list(shared.ErrorMessage.model_fields)
+    assert shared.ErrorMessage().validation is UNSET and shared.ErrorMessage().model_dump() == {}
+    assert shared.ErrorMessage(validation=None).model_dump() == {"validation": None}  # nullable: kept
+
+
+# ---------------------------------------------------------------- what application test suites do
+
+def test_groups_can_be_patched(cp, srv, monkeypatch):
+    from unittest import mock
+    fake = shared.CompanyAccessToken(access_token="patched", expires_in=1, token_type="Bearer")
+    with mock.patch.object(cp.companies, "get_access_token", return_value=fake) as patched:
+        assert cp.companies.get_access_token(request={"company_id": "x"}) is fake
+    patched.assert_called_once_with(request={"company_id": "x"})
+    monkeypatch.setattr(cp.connection_management, "get", lambda **kw: "monkeypatched")
+    assert cp.connection_management.get(request={"company_id": "x"}) == "monkeypatched"
+    monkeypatch.undo()
+    assert srv.request_count() == 0
+    assert cp.companies.get_access_token(request={"company_id": "x"}).access_token == srv.tokens_issued[-1]
+    with mock.patch.object(utils.RetryConfig, "__init__", return_value=None):
+        utils.RetryConfig()
+
+
+def test_float_timeouts(srv):
+    with CodatPlatform(security=shared.Security(auth_header=AUTH), server_url=srv.url, timeout_ms=1500.0,
+                       retry_config=NONE) as p:
+        assert p.companies.get_access_token(request={"company_id": "a"}, timeout_ms=2.5 * 1000).expires_in == 86400
+        srv.script("slow", Reply(delay_s=1.0))
+        with pytest.raises(codat.Timeout):
+            p.companies.get_access_token(request={"company_id": "slow"}, timeout_ms=300.0)
+
+
+def test_results_built_without_validation_equal_validated_ones(cp, srv):
+    res = cp.companies.get_access_token(request={"company_id": "a"})
+    validated = shared.CompanyAccessToken.model_validate(res.model_dump(by_alias=True))
+    assert res == validated and res.model_fields_set == validated.model_fields_set
+    assert res.model_dump() == validated.model_dump() and repr(res) == repr(validated)
+    res.token_type = "changed"  # its own fields set: no sharing between results
+    assert cp.companies.get_access_token(request={"company_id": "b"}).token_type == "Bearer"
+    cm = quiet(cp.connection_management.get, request={"company_id": "a"})
+    assert cm == shared.ConnectionManagementAccessToken.model_validate({"accessToken": cm.access_token})
+
+
+def test_retired_endpoint_404_says_what_to_call(srv):
+    with StandInServer(auth_header=AUTH, retired_connection_management=True) as today, \
+            CodatPlatform(security=shared.Security(auth_header=AUTH), server_url=today.url) as p:
+        with pytest.warns(DeprecationWarning, match="2026-10-12"), pytest.raises(errors.ErrorMessage) as info:
+            p.connection_management.get(request={"company_id": "a"})
+        e = info.value
+        assert e.status_code == 404 and e.data.error == "NotFound" and str(e).startswith(e.body + "\n")
+        assert "companies.get_access_token" in str(e) and "retired" in str(e)
+        assert p.companies.get_access_token(request={"company_id": "a"}).expires_in == 86400

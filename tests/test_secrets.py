@@ -273,7 +273,8 @@ def test_debug_logs_warnings_and_repr_never_hold_a_secret(srv):
     finally:
         logger.removeHandler(keep)
         logger.setLevel(old_level)
-    assert {r.levelno for r in records} >= {logging.DEBUG, logging.INFO, logging.WARNING}
+    # failures that are raised log at DEBUG (issue 12: no WARNING for an error the caller gets), retries at INFO
+    assert {r.levelno for r in records} >= {logging.DEBUG, logging.INFO}
     places += [r.getMessage() for r in records]
     assert_hidden(places, forms(AUTH))
 

@@ -7,6 +7,20 @@
 #include "compat.h"
 #include "../core/codat.h"
 
+/* Codat retired GET /companies/{companyId}/connectionManagement/accessToken on 2026-10-12; since then it
+ * answers 404. get_access_token keeps calling it (its token is scoped to connection management: moving a
+ * caller to the broader company token is the caller's decision), but says so: a DeprecationWarning on every
+ * call, and this note on the message of a 404 from it. */
+#define CODAT_RETIRED_DATE "2026-10-12"
+#define CODAT_RETIRED_WARNING                                                                              \
+    "get_access_token() calls GET /companies/{companyId}/connectionManagement/accessToken, which Codat "    \
+    "retired on " CODAT_RETIRED_DATE " (it answers 404 since): use get_company_access_token() "            \
+    "(GET /companies/{companyId}/accessToken) instead"
+#define CODAT_RETIRED_404_NOTE                                                                             \
+    "Codat retired GET /companies/{companyId}/connectionManagement/accessToken on " CODAT_RETIRED_DATE     \
+    " and answers 404 there since; call get_company_access_token() (GET /companies/{companyId}/accessToken)" \
+    " instead"
+
 typedef struct {
     PyTypeObject *client_type;
     PyObject *CodatError;

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <math.h>
 #include "binding.h"
 #include <structmember.h>
 
@@ -14,6 +16,14 @@ typedef struct {
     PyObject *timeout_ms;    /* int or None */
     int has_auth;
     PyObject *weakreflist;
+    /* For pickling and copying only (the private _reduce_config method): the auth argument exactly as
+     * given (str, or NULL for none), and whether it was api_key rather than auth_header. Never in a repr
+     * and not visited by tp_traverse, so gc.get_referents does not hand it out either: a str cannot take
+     * part in a reference cycle. */
+    PyObject *reduce_auth;
+    int reduce_auth_is_api_key;
+    PyObject *reduce_config;  /* dict of the other constructor arguments (no secret) */
+    long batch_concurrency;   /* get_access_tokens' concurrency when the call gives none; 0: the default */
 } ClientObject;
 
 static module_state *client_state(ClientObject *self)
@@ -90,7 +100,9 @@ static int wanted_log_level(module_state *st)
         PyErr_Clear();
         return 0;
     }
-    static const int order[] = {CODAT_LOG_WARNING, CODAT_LOG_DEBUG, CODAT_LOG_INFO};
+    /* INFO (retries) is the highest level the core logs, DEBUG the lowest: failures that are raised to the
+     * caller are DEBUG lines, never warnings. Levels nest, so INFO off means nothing is wanted. */
+    static const int order[] = {CODAT_LOG_INFO, CODAT_LOG_DEBUG};
     int lowest = 0;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         PyObject *r = PyObject_CallMethod(st->logger, "isEnabledFor", "i", order[i]);
@@ -98,14 +110,9 @@ static int wanted_log_level(module_state *st)
         Py_XDECREF(r);
         if (on <= 0) {
             PyErr_Clear();
-            if (i == 0)
-                return 0; /* not even warnings: logging is off for us */
-            continue;
-        }
-        if (lowest == 0 || order[i] < lowest)
-            lowest = order[i];
-        if (order[i] == CODAT_LOG_DEBUG)
             break;
+        }
+        lowest = order[i];
     }
     return lowest;
 }
@@ -244,11 +251,29 @@ static int parse_timeout(PyObject *obj, long *out)
         *out = 0;
         return 0;
     }
+    long v;
+    if (PyFloat_Check(obj)) {
+        /* A computed timeout (1500.0, 2.5 * 1000) is accepted, as the official SDK accepts it; a fraction of a
+         * millisecond rounds up so that the caller never gets less time than asked. */
+        double d = PyFloat_AS_DOUBLE(obj);
+        if (!isfinite(d) || d <= 0) {
+            PyErr_SetString(PyExc_ValueError, "timeout_ms must be a positive number of milliseconds, or None");
+            return -1;
+        }
+        d = ceil(d);
+        if (d >= 9223372036854775808.0 || d > (double)LONG_MAX) { /* 2**63: past any long, as an int would be */
+            PyErr_SetString(PyExc_ValueError, "timeout_ms is out of range");
+            return -1;
+        }
+        *out = (long)d;
+        return 0;
+    }
     if (!PyLong_Check(obj) || PyBool_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "timeout_ms must be an int or None, not %.100s", Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError, "timeout_ms must be a number (int or float) or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
         return -1;
     }
-    long v = PyLong_AsLong(obj);
+    v = PyLong_AsLong(obj);
     if (v == -1 && PyErr_Occurred())
         return overflow_to_value_error("timeout_ms");
     if (v <= 0) {
@@ -380,6 +405,16 @@ static PyObject *fetch_one(ClientObject *self, codat_endpoint which, const char 
 static PyObject *Client_get_access_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
                                          PyObject *kwnames)
 {
+    if (PyErr_WarnEx(PyExc_DeprecationWarning, CODAT_RETIRED_WARNING, 1) < 0)
+        return NULL; /* warnings turned into errors */
+    return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
+}
+
+/* The same call without the warning, for codat_platform_c.sdk: its connection_management methods warn with
+ * the official SDK's text themselves, and one call should not warn twice. */
+static PyObject *Client_connection_management_token(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                                    PyObject *kwnames)
+{
     return fetch_one(self, CODAT_EP_CONNECTION_MANAGEMENT, "get_access_token", args, nargs, kwnames);
 }
 
@@ -432,8 +467,8 @@ static PyObject *Client_get_access_tokens(ClientObject *self, PyObject *const *a
     if (parse_call_kwargs(args + nargs, kwnames, &co, names, values, 4) < 0)
         goto done;
     attach_logging(client_state(self), &co.opts);
-    long concurrency = 16;
-    if (values[0] && parse_bounded_int(values[0], "concurrency", 1, 1024, &concurrency) < 0)
+    long concurrency = self->batch_concurrency ? self->batch_concurrency : CODAT_DEFAULT_CONCURRENCY;
+    if (values[0] && values[0] != Py_None && parse_bounded_int(values[0], "concurrency", 1, 1024, &concurrency) < 0)
         goto done;
     long threads = 0; /* None: the core picks */
     if (values[3] && values[3] != Py_None && parse_bounded_int(values[3], "threads", 1, 64, &threads) < 0)
@@ -595,7 +630,11 @@ static PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, 
         Py_DECREF(ctx->callback);
         Py_DECREF(ctx->client);
         PyMem_RawFree(ctx);
-        PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
+        /* close() on another thread may have come between check_open and the submission */
+        if (codat_client_is_closed(self->core))
+            PyErr_SetString(PyExc_ValueError, "Client is closed");
+        else
+            PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
         return NULL;
     }
     return PyLong_FromUnsignedLongLong(id);
@@ -682,11 +721,11 @@ static int is_loopback_http(const char *url)
 static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"auth_header", "api_key", "server_url", "timeout_ms", "retries", "verify",
-                             "max_body_bytes", NULL};
+                             "max_body_bytes", "batch_concurrency", NULL};
     PyObject *auth = Py_None, *api_key = Py_None, *server_url = NULL, *timeout = Py_None;
-    PyObject *retries = NULL, *verify = Py_True, *max_body = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$OOOOOO:Client", kwlist, &auth, &api_key, &server_url,
-                                     &timeout, &retries, &verify, &max_body))
+    PyObject *retries = NULL, *verify = Py_True, *max_body = NULL, *batch_concurrency = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$OOOOOOO:Client", kwlist, &auth, &api_key, &server_url,
+                                     &timeout, &retries, &verify, &max_body, &batch_concurrency))
         return -1;
     if (self->core) {
         PyErr_SetString(PyExc_RuntimeError, "Client is already initialised");
@@ -748,8 +787,13 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         cfg.auth_header = auth_owned;
     }
 
+    PyObject *reduce_config = NULL;
+    long batch_default = 0;
     PyObject *url_obj = server_url ? Py_NewRef(server_url) : PyUnicode_FromString("https://api.codat.io");
     if (!url_obj || parse_server_url(url_obj, &cfg.server_url) < 0)
+        goto out;
+    if (batch_concurrency != Py_None &&
+        parse_bounded_int(batch_concurrency, "batch_concurrency", 1, 1024, &batch_default) < 0)
         goto out;
     if (parse_timeout(timeout, &cfg.timeout_ms) < 0)
         goto out;
@@ -839,6 +883,15 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
         cfg.company_limit = (unsigned)v;
     }
 
+    /* What pickling and copying rebuild the client from: the arguments as given, checked above. */
+    reduce_config = Py_BuildValue("{s:O,s:O,s:O}", "server_url", url_obj, "timeout_ms", timeout, "verify", verify);
+    if (!reduce_config)
+        goto out;
+    if ((retries && PyDict_SetItemString(reduce_config, "retries", retries) < 0) ||
+        (max_body && max_body != Py_None && PyDict_SetItemString(reduce_config, "max_body_bytes", max_body) < 0) ||
+        (batch_default && PyDict_SetItemString(reduce_config, "batch_concurrency", batch_concurrency) < 0))
+        goto out;
+
     char err[256] = "";
     self->core = codat_client_new(&cfg, err, sizeof err);
     if (!self->core) {
@@ -849,8 +902,14 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kwds)
     self->server_url = Py_NewRef(url_obj);
     self->timeout_ms = Py_NewRef(timeout);
     self->has_auth = cfg.auth_header != NULL;
+    self->reduce_auth = auth != Py_None ? Py_NewRef(auth) : api_key != Py_None ? Py_NewRef(api_key) : NULL;
+    self->reduce_auth_is_api_key = auth == Py_None && api_key != Py_None;
+    self->reduce_config = reduce_config;
+    reduce_config = NULL;
+    self->batch_concurrency = batch_default;
     rc = 0;
 out:
+    Py_XDECREF(reduce_config);
     Py_XDECREF(url_obj);
     Py_XDECREF(verify_bytes);
     if (auth_owned) {
@@ -889,6 +948,28 @@ static PyObject *Client_exit(ClientObject *self, PyObject *const *args, Py_ssize
     (void)nargs;
     close_core(self);
     Py_RETURN_FALSE;
+}
+
+/* The constructor arguments that rebuild an equivalent fresh client, auth included: used only by
+ * codat_platform_c.Client.__reduce__ / __copy__ / __deepcopy__. A closed client refuses, so that a
+ * closed one is never brought back to life in a worker by accident. */
+static PyObject *Client_reduce_config(ClientObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (!self->core || !self->reduce_config) {
+        PyErr_SetString(PyExc_ValueError, "cannot pickle or copy an uninitialised Client");
+        return NULL;
+    }
+    if (codat_client_is_closed(self->core)) {
+        PyErr_SetString(PyExc_ValueError, "cannot pickle or copy a closed Client: pickle it before close() "
+                                          "(or before its with block ends)");
+        return NULL;
+    }
+    PyObject *config = PyDict_Copy(self->reduce_config);
+    if (config && self->reduce_auth &&
+        PyDict_SetItemString(config, self->reduce_auth_is_api_key ? "api_key" : "auth_header",
+                             self->reduce_auth) < 0)
+        Py_CLEAR(config);
+    return config;
 }
 
 static PyObject *Client_repr(ClientObject *self)
@@ -931,12 +1012,14 @@ static int Client_traverse(ClientObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->module);
+    Py_VISIT(self->reduce_config); /* may hold a caller's retries object */
     return 0;
 }
 
 static int Client_clear(ClientObject *self)
 {
     Py_CLEAR(self->module);
+    Py_CLEAR(self->reduce_config);
     return 0;
 }
 
@@ -947,13 +1030,19 @@ static void Client_dealloc(ClientObject *self)
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     if (self->core) {
-        /* No call is in flight: each holds a reference to self. */
-        close_core(self);
-        codat_client_free(self->core);
+        /* No call is in flight: each holds a reference to self. This may run on the client's own I/O
+         * thread (an async call's completion dropped the last reference): the core then leaves the
+         * freeing to that thread, which ends once this completion returns. Closing may wait for the I/O
+         * thread, whose completions need the GIL: release it first, as every core lock wants. */
+        codat_client *core = self->core;
         self->core = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        codat_client_free(core); /* closes it first */
+        Py_END_ALLOW_THREADS
     }
     Py_CLEAR(self->server_url);
     Py_CLEAR(self->timeout_ms);
+    Py_CLEAR(self->reduce_auth);
     Client_clear(self);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -969,12 +1058,17 @@ PyDoc_STRVAR(get_company_access_token_doc,
 "get_company_access_token(company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
 "GET /companies/{company_id}/accessToken and return {'accessToken', 'expiresIn', 'tokenType'}\n"
 "(valid one day). Same options and errors as get_access_token().");
+/* The default goes into the docstring as digits, so that it cannot drift from the constant. */
+#define CODAT_STRINGIFY_(x) #x
+#define CODAT_STRINGIFY(x) CODAT_STRINGIFY_(x)
 PyDoc_STRVAR(get_access_tokens_doc,
-"get_access_tokens(company_ids, /, *, concurrency=16, endpoint='connection_management', progress=None,\n"
+"get_access_tokens(company_ids, /, *, concurrency=None, endpoint='connection_management', progress=None,\n"
 "                  threads=None, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
 "Fetch tokens for many companies at once on libcurl multi handles (GIL released throughout), at most\n"
-"`concurrency` requests in flight. Returns {company_id: token dict or the exception that company's call\n"
-"raised}; duplicates are fetched once. endpoint='company' uses /companies/{id}/accessToken.\n"
+"`concurrency` requests in flight (None: the client's batch_concurrency, else DEFAULT_CONCURRENCY = "
+    CODAT_STRINGIFY(CODAT_DEFAULT_CONCURRENCY) ", also the async calls' limit). Returns\n"
+"{company_id: token dict or the exception that company's call raised}; duplicates are fetched once.\n"
+"endpoint='company' uses /companies/{id}/accessToken.\n"
 "progress(done, total) is called with the GIL held about every 100 ms and at the end. Ctrl-C cancels\n"
 "the whole batch. threads: how many threads (each with its own multi handle and share of the\n"
 "connections) drive the batch; None picks up to 4 from the CPUs, for batches of 512 or more.");
@@ -987,9 +1081,12 @@ static PyMethodDef Client_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, get_company_access_token_doc},
     {"get_access_tokens", (PyCFunction)(void (*)(void))Client_get_access_tokens, METH_FASTCALL | METH_KEYWORDS,
      get_access_tokens_doc},
+    {"_connection_management_token", (PyCFunction)(void (*)(void))Client_connection_management_token,
+     METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_submit_async", (PyCFunction)(void (*)(void))Client_submit_async, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_cancel_async", (PyCFunction)Client_cancel_async, METH_O, NULL},
     {"close", (PyCFunction)Client_close, METH_NOARGS, close_doc},
+    {"_reduce_config", (PyCFunction)Client_reduce_config, METH_NOARGS, NULL},
     {"__enter__", (PyCFunction)Client_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))Client_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
@@ -1010,11 +1107,12 @@ static PyMemberDef Client_members[] = {
 
 PyDoc_STRVAR(Client_doc,
 "Client(auth_header=None, *, api_key=None, server_url='https://api.codat.io', timeout_ms=None,\n"
-"       retries=RetryConfig(), verify=True, max_body_bytes=4194304)\n\n"
+"       retries=RetryConfig(), verify=True, max_body_bytes=4194304, batch_concurrency=None)\n\n"
 "A thread-safe Codat Platform API client for access tokens, backed by libcurl. auth_header is sent\n"
 "verbatim as Authorization (e.g. 'Basic BASE64(API_KEY)'); api_key builds that header for you.\n"
 "timeout_ms bounds each attempt (None: no limit). retries=None disables retries. verify may be a CA\n"
-"bundle path or a hashed certificate directory. Connections are kept alive and reused; close() (or a\n"
+"bundle path or a hashed certificate directory. batch_concurrency: get_access_tokens' concurrency when\n"
+"a call gives none (None: DEFAULT_CONCURRENCY). Connections are kept alive and reused; close() (or a\n"
 "with block) frees them.");
 
 static PyType_Slot client_slots[] = {

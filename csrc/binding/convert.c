@@ -158,6 +158,36 @@ static PyObject *body_text(const codat_result *r)
     return PyUnicode_DecodeUTF8(r->body ? r->body : "", (Py_ssize_t)r->body_len, "replace");
 }
 
+/* The reason phrase of the final response's status line ("HTTP/1.1 400 Invalid company" -> "Invalid
+ * company"), as the server sent it: Codat puts its own text there, and the official SDK's SDKError shows
+ * it. Empty over HTTP/2 (which has none) and when the server sent none. The header block starts with the
+ * status line (the core restarts it at each one); at most 127 bytes are kept. */
+static void status_reason(const codat_result *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!r->headers || r->headers_len < 5 || memcmp(r->headers, "HTTP/", 5) != 0)
+        return;
+    const char *end = memchr(r->headers, '\n', r->headers_len);
+    if (!end)
+        end = r->headers + r->headers_len;
+    const char *p = memchr(r->headers, ' ', (size_t)(end - r->headers)); /* after the version */
+    if (!p)
+        return;
+    while (p < end && *p == ' ')
+        p++;
+    while (p < end && *p >= '0' && *p <= '9') /* the status code */
+        p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t n = 0;
+    for (; p < end && n + 1 < cap; p++)
+        /* printable ASCII only: no control characters in a message, and always valid UTF-8 */
+        out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    out[n] = '\0';
+}
+
 /* The first part of the body, for messages: one line, bounded. */
 static PyObject *body_excerpt(const codat_result *r)
 {
@@ -180,7 +210,10 @@ static PyObject *make_http_error(PyObject *type, PyObject *message, const codat_
     PyObject *exc = PyObject_CallOneArg(type, message);
     if (!exc)
         return NULL;
+    char reason[128];
+    status_reason(r, reason, sizeof reason);
     if (set_attr(exc, "status_code", PyLong_FromLong(r->status)) < 0 ||
+        set_attr(exc, "reason", PyUnicode_DecodeLatin1(reason, (Py_ssize_t)strlen(reason), NULL)) < 0 ||
         set_attr(exc, "body", body_text(r)) < 0 ||
         set_attr(exc, "headers", headers_to_dict(r->headers, r->headers_len)) < 0 ||
         set_attr(exc, "retry_after", r->retry_after_s >= 0 ? PyFloat_FromDouble(r->retry_after_s)
@@ -217,6 +250,11 @@ static PyObject *error_message_exc(module_state *st, const codat_result *r)
         message = PyUnicode_FromFormat("%ld %U", r->status, error);
     else
         message = PyUnicode_FromFormat("%ld error", r->status);
+    if (message && r->status == 404 && r->endpoint == CODAT_EP_CONNECTION_MANAGEMENT) {
+        /* Since Codat retired the endpoint, this is what every call to it gets: say so, and what to use. */
+        PyObject *longer = PyUnicode_FromFormat("%U: %s", message, CODAT_RETIRED_404_NOTE);
+        Py_SETREF(message, longer);
+    }
     PyObject *exc = message ? make_http_error(st->ErrorMessage, message, r, data) : NULL;
     Py_XDECREF(message);
     Py_DECREF(data);
@@ -241,7 +279,10 @@ static PyObject *sdk_error_exc(module_state *st, const codat_result *r)
     PyObject *excerpt = body_excerpt(r);
     if (!excerpt)
         return NULL;
-    PyObject *message = PyUnicode_FromFormat("%s: status %ld, body: %U", sdk_error_reason(r), r->status, excerpt);
+    char reason[128];
+    status_reason(r, reason, sizeof reason);
+    PyObject *message = PyUnicode_FromFormat("%s: status %ld%s%s, body: %U", sdk_error_reason(r), r->status,
+                                             reason[0] ? " " : "", reason, excerpt);
     Py_DECREF(excerpt);
     if (!message)
         return NULL;

@@ -86,7 +86,10 @@ static int codat_exec(PyObject *module)
         return -1;
     if (PyModule_AddStringConstant(module, "__version__", CODAT_VERSION) < 0 ||
         PyModule_AddStringConstant(module, "USER_AGENT", st->user_agent) < 0 ||
-        PyModule_AddStringConstant(module, "LIBCURL_VERSION", info ? info->version : "?") < 0)
+        PyModule_AddStringConstant(module, "LIBCURL_VERSION", info ? info->version : "?") < 0 ||
+        PyModule_AddIntConstant(module, "DEFAULT_CONCURRENCY", CODAT_DEFAULT_CONCURRENCY) < 0 ||
+        PyModule_AddStringConstant(module, "_RETIRED_WARNING", CODAT_RETIRED_WARNING) < 0 ||
+        PyModule_AddStringConstant(module, "_RETIRED_DATE", CODAT_RETIRED_DATE) < 0)
         return -1;
     return 0;
 }

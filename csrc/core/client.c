@@ -107,6 +107,7 @@ void engine_free(codat_engine *e)
 static void after_fork_reset(codat_client *c)
 {
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->close_lock, NULL);
     /* The parent's counts are for requests of threads the child does not have; the table may even have
      * been mid-update in one of them. Start empty (the parent's copy is leaked like its handles). */
     pthread_mutex_init(&c->slots_lock, NULL);
@@ -117,6 +118,7 @@ static void after_fork_reset(codat_client *c)
     c->io_engine = NULL;
     c->io_incoming = NULL;
     c->io_stop = 0;
+    c->io_joining = c->io_detached = c->io_free_pending = 0;
     c->io_cancels = NULL; /* the parent's array is leaked like its handles */
     c->io_n_cancels = c->io_cap_cancels = 0;
     share_setup(c);
@@ -277,6 +279,7 @@ codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen
         return NULL;
     }
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->close_lock, NULL);
     pthread_mutex_init(&c->slots_lock, NULL);
     c->company_limit = cfg->company_limit ? cfg->company_limit : CODAT_COMPANY_LIMIT;
     c->fork_generation = codat_fork_generation();
@@ -322,35 +325,57 @@ int codat_client_is_closed(const codat_client *c)
     return c->closed;
 }
 
-static void stop_io_thread(codat_client *c)
+/* Whether the calling thread is c's I/O thread: code it calls back (a Python finalizer, the last
+ * reference to the client dropped by a completion) may close or free the client from there. */
+static int on_io_thread(codat_client *c)
 {
     pthread_mutex_lock(&c->lock);
-    int started = c->io_started;
-    if (started)
-        c->io_stop = 1;
+    int mine = c->io_started && pthread_equal(pthread_self(), c->io_thread);
     pthread_mutex_unlock(&c->lock);
-    if (!started)
-        return;
-    curl_multi_wakeup(c->io_engine->multi);
-    pthread_join(c->io_thread, NULL);
-    engine_free(c->io_engine);
-    pthread_mutex_lock(&c->lock);
-    c->io_engine = NULL;
-    c->io_started = 0;
-    c->io_stop = 0;
-    pthread_mutex_unlock(&c->lock);
+    return mine;
 }
 
+/* closed and io_stop are set together, under the lock that every submission takes to check closed: once
+ * the I/O thread sees io_stop it has also seen every call that will ever be submitted, so none can be
+ * stranded in the queue. The wakeup is sent under that lock too, so the engine it goes through cannot be
+ * freed meanwhile. The I/O thread cannot join itself: closed from there, it is left to end on its own
+ * (detached); from any other thread, close() waits for it to end. */
 void codat_client_close(codat_client *c)
 {
     check_fork(c);
-    stop_io_thread(c);
+    int own_thread = on_io_thread(c);
+    if (!own_thread)
+        pthread_mutex_lock(&c->close_lock); /* a second close() returns only once the first is done */
     pthread_mutex_lock(&c->lock);
     c->closed = 1;
+    int join = 0;
+    pthread_t thread;
+    if (c->io_started) {
+        c->io_stop = 1;
+        if (c->io_engine)
+            curl_multi_wakeup(c->io_engine->multi);
+        if (own_thread) {
+            if (!c->io_joining)
+                c->io_detached = 1;
+        } else if (!c->io_detached && !c->io_joining) {
+            c->io_joining = 1;
+            join = 1;
+            thread = c->io_thread;
+        }
+    }
     codat_engine *e = c->idle_engines;
     c->idle_engines = NULL;
     c->n_idle_engines = 0;
     pthread_mutex_unlock(&c->lock);
+    if (join) {
+        pthread_join(thread, NULL); /* the thread freed its engine as it ended */
+        pthread_mutex_lock(&c->lock);
+        c->io_started = 0;
+        c->io_joining = 0;
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (!own_thread)
+        pthread_mutex_unlock(&c->close_lock);
     while (e) {
         codat_engine *next = e->next;
         engine_free(e);
@@ -358,17 +383,15 @@ void codat_client_close(codat_client *c)
     }
 }
 
-void codat_client_free(codat_client *c)
+static void client_destroy(codat_client *c)
 {
-    if (!c)
-        return;
     if (c->fork_generation == codat_fork_generation()) {
-        codat_client_close(c);
         if (c->share)
             curl_share_cleanup(c->share);
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&c->share_locks[i]);
         pthread_mutex_destroy(&c->lock);
+        pthread_mutex_destroy(&c->close_lock);
         pthread_mutex_destroy(&c->slots_lock);
         codat_slots_free(&c->slots);
     }
@@ -388,6 +411,45 @@ void codat_client_free(codat_client *c)
     free(c->no_proxy);
     free(c->io_cancels);
     free(c);
+}
+
+void codat_client_free(codat_client *c)
+{
+    if (!c)
+        return;
+    if (c->fork_generation == codat_fork_generation()) {
+        codat_client_close(c);
+        /* After close only a detached I/O thread can still be running (the client was closed or freed
+         * from that thread itself): it is using the client, so it frees it as it ends. */
+        pthread_mutex_lock(&c->lock);
+        int handed_over = c->io_started;
+        if (handed_over)
+            c->io_free_pending = 1;
+        pthread_mutex_unlock(&c->lock);
+        if (handed_over)
+            return;
+    }
+    client_destroy(c);
+}
+
+void client_io_thread_exit(codat_client *c, codat_engine *e)
+{
+    pthread_mutex_lock(&c->lock);
+    c->io_engine = NULL; /* no wakeup can reach the engine from here on */
+    pthread_mutex_unlock(&c->lock);
+    engine_free(e); /* while the client lives: its easy handles use the client's share handle */
+    pthread_mutex_lock(&c->lock);
+    int detached = c->io_detached;
+    int free_client = detached && c->io_free_pending;
+    if (detached) {
+        pthread_detach(pthread_self());
+        c->io_started = 0;
+        c->io_detached = 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    /* Detached and not freed: another thread may free the client from here on, so no more touching it. */
+    if (free_client)
+        client_destroy(c);
 }
 
 static codat_outcome fail_result(codat_result *out, codat_outcome outcome, const char *msg)
@@ -463,8 +525,10 @@ codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char
                                codat_cancel_fn cancel, codat_progress_fn progress, void *ctx,
                                codat_result *outs)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         codat_result_init(&outs[i]);
+        outs[i].endpoint = which;
+    }
     if (c->closed) {
         for (size_t i = 0; i < n; i++)
             fail_result(&outs[i], CODAT_BAD_INPUT, "client is closed");
@@ -622,7 +686,14 @@ unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, 
     job->done = done;
     job->done_ctx = ctx;
     pthread_mutex_lock(&c->lock);
-    if (ensure_io_thread(c, err, errlen) != 0) {
+    /* closed is checked again under the lock that close() sets it under: a call that gets past here is
+     * queued before the I/O thread can see io_stop, so it is always completed. */
+    int failed = c->closed;
+    if (failed)
+        set_err(err, errlen, "client is closed");
+    else
+        failed = ensure_io_thread(c, err, errlen) != 0;
+    if (failed) {
         pthread_mutex_unlock(&c->lock);
         job_release(job);
         free(job);
@@ -632,16 +703,16 @@ unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, 
     unsigned long long id = job->id = ++c->io_next_id;
     job->next = c->io_incoming;
     c->io_incoming = job;
-    CURLM *multi = c->io_engine->multi;
+    curl_multi_wakeup(c->io_engine->multi); /* under the lock: the engine cannot be freed meanwhile */
     pthread_mutex_unlock(&c->lock);
-    curl_multi_wakeup(multi);
     return id;
 }
 
 void codat_async_cancel(codat_client *c, unsigned long long id)
 {
+    check_fork(c); /* in a forked child, io_engine is the parent's: its wakeup socket is shared with it */
     pthread_mutex_lock(&c->lock);
-    if (!c->io_started || id == 0) {
+    if (!c->io_engine || c->io_stop || id == 0) {
         pthread_mutex_unlock(&c->lock);
         return;
     }
@@ -656,7 +727,6 @@ void codat_async_cancel(codat_client *c, unsigned long long id)
         c->io_cap_cancels = cap;
     }
     c->io_cancels[c->io_n_cancels++] = id;
-    CURLM *multi = c->io_engine->multi;
+    curl_multi_wakeup(c->io_engine->multi); /* under the lock: the engine cannot be freed meanwhile */
     pthread_mutex_unlock(&c->lock);
-    curl_multi_wakeup(multi);
 }

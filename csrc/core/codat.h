@@ -69,7 +69,8 @@ typedef struct {
 /* Log levels, numbered as Python's logging module numbers them. */
 #define CODAT_LOG_DEBUG 10   /* every attempt: request line, status, time */
 #define CODAT_LOG_INFO 20    /* every retry: why and how long the wait */
-#define CODAT_LOG_WARNING 30 /* a call that ends in an error */
+/* A call that ends in an error is logged at DEBUG too: the caller gets it raised, and a library does not
+ * also warn about an error it reports (that would put every handled failure in the application's log). */
 /* Receives one finished line. Runs on the calling thread (or the I/O thread for asynchronous calls) with
  * no lock held. Lines never hold the auth header or a token. */
 typedef void (*codat_log_fn)(void *ctx, int level, const char *message);
@@ -103,6 +104,7 @@ typedef struct {
     int curl_code;                  /* CURLcode of the last attempt */
     int body_too_large;             /* the body passed max_body_bytes and was cut off */
     char message[256];              /* human text for transport errors and bad input; never holds secrets */
+    codat_endpoint endpoint;        /* which endpoint the call asked (set when the call starts) */
 } codat_result;
 
 void codat_result_init(codat_result *r);
@@ -117,16 +119,28 @@ typedef struct codat_client codat_client;
 int codat_global_init(void);
 
 codat_client *codat_client_new(const codat_config *cfg, char *err, size_t errlen);
-/* Frees idle connections now; later calls fail with CODAT_BAD_INPUT. Calls in flight finish normally. */
+/* Frees idle connections now; later calls fail with CODAT_BAD_INPUT. Blocking calls in flight finish
+ * normally; asynchronous ones end CODAT_BAD_INPUT ("client is closed"). Safe from any thread, at once from
+ * several, and from the I/O thread itself (inside done()). */
 void codat_client_close(codat_client *c);
 int codat_client_is_closed(const codat_client *c);
-/* Only once no call is in flight. */
+/* Only once no call is in flight; may be called from inside done() (the I/O thread frees the client as
+ * it ends). */
 void codat_client_free(codat_client *c);
 
 /* One token, blocking. Returns out->outcome. */
 codat_outcome codat_get_token(codat_client *c, codat_endpoint which, const char *company_id,
                               const codat_call_opts *opts, codat_cancel_fn cancel, void *ctx,
                               codat_result *out);
+
+/* Requests in flight by default: a batch's `concurrency` and the async I/O thread's limit are this one
+ * number (the binding exports it as DEFAULT_CONCURRENCY). Over a real network a call waits tens to hundreds
+ * of milliseconds, so a client gets at most this many / latency tokens per second (2,000/s at 50 ms). 100 is
+ * libcurl's default cap on streams per HTTP/2 connection (CURLMOPT_MAX_CONCURRENT_STREAMS) and the least
+ * RFC 9113 asks servers to allow, so one multi handle's transfers fit on one connection (one TLS
+ * handshake). Codat documents 10 in flight per company (CODAT_COMPANY_LIMIT keeps to it) and no
+ * account-wide concurrency limit. See README "Concurrency defaults" and bench/latency_results.md. */
+#define CODAT_DEFAULT_CONCURRENCY 100
 
 /* Many tokens at once, at most `concurrency` transfers in flight. outs[i] answers company_ids[i].
  * The transfers run on `threads` multi handles, each driven by its own thread (the caller's is one of

@@ -266,7 +266,11 @@ void *io_thread_main(void *arg)
                     if (job->state == JOB_RUNNING)
                         running--;
                     *link = job->next;
-                    job_abort(e, job, CODAT_CANCELLED, stop ? "client closed" : "cancelled");
+                    job_abort(e, job, CODAT_CANCELLED, stop ? "client is closed" : "cancelled");
+                    /* A call cut short by close() ends as one made after it would: a caller error (which
+                     * ValueError reports), not a cancel. Aborted as a cancel, so that no failure is logged. */
+                    if (stop)
+                        job->out->outcome = CODAT_BAD_INPUT;
                     complete_async(job);
                 } else {
                     link = &job->next;
@@ -324,5 +328,8 @@ void *io_thread_main(void *arg)
             wait = 0;
         curl_multi_poll(e->multi, NULL, 0, (int)wait, NULL);
     }
+    /* Every job has been completed. A completion may have closed or even freed the client from this very
+     * thread (the last reference to it dropped here): the client then lives on until this exit. */
+    client_io_thread_exit(c, e);
     return NULL;
 }

@@ -16,7 +16,7 @@
 #define CODAT_PROGRESS_MS 100
 #define CODAT_MAX_IDLE_ENGINES 64
 #define CODAT_MAX_IDLE_EASY 32
-#define CODAT_ASYNC_CONCURRENCY 64
+#define CODAT_ASYNC_CONCURRENCY CODAT_DEFAULT_CONCURRENCY /* awaits in flight: the batches' default too */
 #define CODAT_COMPANY_LIMIT 10             /* Codat: at most 10 concurrent requests per company */
 #define CODAT_SLOT_RECHECK_MS 5            /* how often a job waiting for a company slot looks again */
 #define CODAT_MAX_BATCH_THREADS 64
@@ -107,8 +107,9 @@ struct codat_engine {
 
 struct codat_client {
     pthread_mutex_t lock;         /* guards the pool, rate_limit and the async queue */
+    pthread_mutex_t close_lock;   /* one close() at a time (it may join the I/O thread); never taken by it */
     unsigned fork_generation;     /* the process generation the handles below belong to */
-    int closed;
+    atomic_int closed;            /* set under lock, together with io_stop; read anywhere */
     char *server_url;
     char *auth_header;            /* kept only to redact it from error bodies */
     codat_secrets secrets;        /* what auth_header gives away (redact.h), for every call to redact */
@@ -130,15 +131,19 @@ struct codat_client {
     codat_slots slots;            /* requests in flight per company */
     unsigned company_limit;
 
-    /* The asynchronous I/O thread. */
-    int io_started;
+    /* The asynchronous I/O thread. Only under lock: the thread is woken (curl_multi_wakeup) only through
+     * io_engine, which the thread itself clears before freeing its engine as it ends. */
+    int io_started;               /* the thread runs (or has yet to be joined) */
     pthread_t io_thread;
-    codat_engine *io_engine;
+    codat_engine *io_engine;      /* the thread's own engine; NULL once it is being freed */
     codat_job *io_incoming;       /* submitted, not yet seen by the I/O thread */
     unsigned long long io_next_id;
     unsigned long long *io_cancels; /* ids asked to stop, not yet seen by the I/O thread */
     size_t io_n_cancels, io_cap_cancels;
     int io_stop;
+    int io_joining;               /* a close() on another thread has committed to join the thread */
+    int io_detached;              /* closed from the thread itself: it ends on its own, nobody joins it */
+    int io_free_pending;          /* codat_client_free ran while a detached thread lived: it frees the client */
 };
 
 double codat_now_ms(void);
@@ -150,6 +155,8 @@ void engine_release(codat_client *c, codat_engine *e);
 codat_engine *engine_new(codat_client *c);
 void engine_free(codat_engine *e);
 void client_note_rate_limit(codat_client *c, const codat_job *job);
+/* The end of the I/O thread: frees its engine and, when the client was freed from that thread, the client. */
+void client_io_thread_exit(codat_client *c, codat_engine *e);
 
 /* transfer.c */
 int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,

@@ -1,4 +1,4 @@
-"""Retry configuration with the official SDK's shape (``codat_platform.utils``).
+"""Retry configuration with the official SDK's shape (``codat_platform.utils.retries``).
 
     from codat_platform_c.sdk import utils
     utils.RetryConfig("backoff", utils.BackoffStrategy(500, 60000, 1.5, 3600000), True)
@@ -18,15 +18,18 @@ from typing import Any, List, Optional
 
 import codat_platform_c as _codat
 
-from .types import UNSET
+from ..types import UNSET
 
-__all__ = ["BackoffStrategy", "RetryConfig", "Retries", "to_core_retries"]
+__all__ = ["BackoffStrategy", "RetryConfig", "Retries", "DEFAULT_RETRY_STATUS_CODES", "to_core_retries"]
+
+# The statuses retried (the C core's default RetryConfig retries exactly these).
+DEFAULT_RETRY_STATUS_CODES: List[Any] = [408, 429, "5XX"]
 
 
 class BackoffStrategy:
     """Exponential backoff, all times in milliseconds."""
 
-    __slots__ = ("initial_interval", "max_interval", "exponent", "max_elapsed_time")
+    _FIELDS = ("initial_interval", "max_interval", "exponent", "max_elapsed_time")
 
     def __init__(self, initial_interval: int = 500, max_interval: int = 60000, exponent: float = 1.5,
                  max_elapsed_time: int = 3600000) -> None:
@@ -42,7 +45,7 @@ class BackoffStrategy:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BackoffStrategy):
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return all(getattr(self, n) == getattr(other, n) for n in self._FIELDS)
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
@@ -51,7 +54,7 @@ class RetryConfig:
     """``strategy`` is "backoff" or "none" (one attempt; any other string behaves as "backoff", as in
     the SDK). ``backoff=None`` means ``BackoffStrategy()``."""
 
-    __slots__ = ("strategy", "backoff", "retry_connection_errors")
+    _FIELDS = ("strategy", "backoff", "retry_connection_errors")
 
     def __init__(self, strategy: str = "backoff", backoff: Optional[BackoffStrategy] = None,
                  retry_connection_errors: bool = True) -> None:
@@ -66,15 +69,13 @@ class RetryConfig:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RetryConfig):
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return all(getattr(self, n) == getattr(other, n) for n in self._FIELDS)
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
 
 class Retries:
     """Kept for import compatibility with the SDK (``utils.Retries``); the facade does not use it."""
-
-    __slots__ = ("config", "status_codes")
 
     def __init__(self, config: RetryConfig, status_codes: List[str]) -> None:
         self.config = config
