@@ -159,8 +159,13 @@ def _serve(args):
     if args.http2 and not args.tls:
         print("error: --http2 needs --tls", file=sys.stderr)
         return EXIT_USAGE
-    serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header, http2=args.http2,
-          retired_connection_management=args.retired_connection_management)
+    try:
+        serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header, http2=args.http2,
+              retired_connection_management=args.retired_connection_management)
+    except (OSError, OverflowError, ValueError, ImportError) as e:
+        # a port in use or out of range, a host that does not resolve, h2 missing for --http2: the
+        # user's input or machine, so one line, not a traceback
+        return _fail(f"cannot serve on {args.host}:{args.port}: {e}", EXIT_USAGE)
     return EXIT_OK
 
 

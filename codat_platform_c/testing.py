@@ -479,12 +479,12 @@ def _import_h2() -> Any:
     global _h2_module
     if _h2_module is None:
         try:
-            import h2.config
-            import h2.connection
-            import h2.errors
-            import h2.events
-            import h2.exceptions
-            import h2.settings
+            import h2.config  # type: ignore[import-not-found, unused-ignore]
+            import h2.connection  # type: ignore[import-not-found, unused-ignore]
+            import h2.errors  # type: ignore[import-not-found, unused-ignore]
+            import h2.events  # type: ignore[import-not-found, unused-ignore]
+            import h2.exceptions  # type: ignore[import-not-found, unused-ignore]
+            import h2.settings  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             raise RuntimeError("StandInServer(http2=True) needs the h2 package: "
                                "pip install h2") from exc
@@ -523,10 +523,10 @@ def _make_certs_cryptography(directory: str) -> tuple:
     import datetime
     import ipaddress
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography import x509  # type: ignore[import-not-found, unused-ignore]
+    from cryptography.hazmat.primitives import hashes, serialization  # type: ignore[import-not-found, unused-ignore]
+    from cryptography.hazmat.primitives.asymmetric import ec  # type: ignore[import-not-found, unused-ignore]
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # type: ignore[import-not-found, unused-ignore]
 
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
@@ -1044,7 +1044,7 @@ class StandInServer:
             if reply.action == "silence":
                 return _Decision("silence", 0.0, 0, [], b"", False, company_id)
             if reply.action == "raw":
-                raw = reply.body.encode() if isinstance(reply.body, str) else bytes(reply.body)
+                raw = reply.body.encode() if isinstance(reply.body, str) else bytes(reply.body or b"")
                 return _Decision("raw", reply.delay_s, 0, [], raw, False, company_id)
             if reply.json is not None:
                 payload = _json.dumps(reply.json).encode()
@@ -1283,7 +1283,7 @@ class _Connection(_Closing, asyncio.Protocol):
                     raise _BadRequest(400, "Bad request: malformed chunk.")
                 pos += size + 2
         try:
-            length = int(cl)
+            length = int(cl or "")
         except ValueError:
             raise _BadRequest(400, "Bad request: malformed Content-Length.")
         if length < 0:
@@ -1294,7 +1294,7 @@ class _Connection(_Closing, asyncio.Protocol):
             return self._wait_for_body(headers)
         return start + length
 
-    def _wait_for_body(self, headers: dict) -> None:
+    def _wait_for_body(self, headers: dict) -> Optional[int]:  # None: the body is not all here yet
         if not self.sent_continue and headers.get("expect", "").lower() == "100-continue":
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.sent_continue = True
@@ -1698,7 +1698,7 @@ def _parse_head(head: bytes) -> tuple:
 
 def _dechunk(data: bytes) -> bytes:
     """Join the chunks of an already-checked chunked body."""
-    out = []
+    out: list = []
     pos = 0
     while True:
         eol = data.index(b"\r\n", pos)
@@ -1755,8 +1755,12 @@ def main(argv: Optional[list] = None) -> int:
     args = parser.parse_args(argv)
     if args.http2 and not args.tls:
         parser.error("--http2 needs --tls")
-    serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2,
-          args.retired_connection_management)
+    try:
+        serve(args.host, args.port, args.tls, args.auth_header, args.rate_limit, args.http2,
+              args.retired_connection_management)
+    except (OSError, OverflowError, ValueError, ImportError) as e:  # port in use, bad host, no h2
+        print(f"error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

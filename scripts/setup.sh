@@ -29,6 +29,9 @@ quiet .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
 # Test-only dependencies: pytest, the official SDK (the conformance oracle), mypy, hypothesis, build.
 quiet .venv/bin/python -m pip install -q -r requirements-test.txt
 echo "setup: building the extension (-Werror)"
-CODAT_WERROR=${CODAT_WERROR:-1} quiet .venv/bin/python -m pip install -q --no-build-isolation -e .
+# editable_mode=compat: a plain path entry in a .pth rather than setuptools' import hook, which mypy and
+# pyright cannot follow (a user's `mypy app.py` outside the checkout would find no codat_platform_c).
+CODAT_WERROR=${CODAT_WERROR:-1} quiet .venv/bin/python -m pip install -q --no-build-isolation -e . \
+    --config-settings editable_mode=compat
 rm -f "$log"
 .venv/bin/python -c "import codat_platform_c as c; print('setup: ok,', c.USER_AGENT)"

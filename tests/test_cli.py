@@ -123,3 +123,22 @@ def test_serve_stand_in_until_ctrl_c():
     finally:
         if p.poll() is None:
             p.kill()
+
+
+@pytest.mark.parametrize("module", ["codat_platform_c", "codat_platform_c.testing"])
+def test_serve_stand_in_bad_port_is_one_line_exit_2(module):
+    """A port already taken or out of range is the user's input: one line on stderr, exit 2, no traceback."""
+    import socket
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    command = ["serve-stand-in"] if module == "codat_platform_c" else []
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        for bad_port in (str(port), "70000"):
+            r = subprocess.run([sys.executable, "-m", module, *command, "--port", bad_port],
+                               capture_output=True, text=True, env=env, timeout=30)
+            assert r.returncode == 2, (bad_port, r.stderr)
+            assert "Traceback" not in r.stderr
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: cannot serve on 127.0.0.1:" + bad_port), lines

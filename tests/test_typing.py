@@ -53,3 +53,31 @@ def test_stub_names_match_the_module():
         if not name.startswith("__") or name == "__version__":
             assert name in core_stub, f"_core.{name} missing from _core.pyi"
     assert (Path(codat.__file__).parent / "py.typed").exists()
+
+
+USER_APP = '''\
+import codat_platform_c as codat
+from codat_platform_c.testing import Reply, StandInServer
+
+with StandInServer() as srv:
+    srv.script("acme", Reply(status=503))
+    with codat.Client(api_key="k", server_url=srv.url) as client:
+        token: str = client.get_access_token("acme")["accessToken"]
+        count: int = srv.request_count("acme")
+'''
+
+
+@pytest.mark.parametrize("where", ["outside the checkout", "in the checkout"])
+def test_plain_mypy_on_a_user_app(tmp_path, where):
+    """`mypy app.py` as a user types it (no flags): it finds the package from anywhere (setup.sh's editable
+    install is a path entry mypy can follow), and from inside the checkout, where mypy reads the package's
+    own sources, the stand-in's code type-checks too."""
+    app = tmp_path / "app.py"
+    app.write_text(USER_APP)
+    cwd = tmp_path if where == "outside the checkout" else Path(__file__).resolve().parent.parent
+    # in the checkout, --no-site-packages makes mypy read the package from the working directory, as it does
+    # in a plain checkout (no editable install), and so report what it finds in the package itself
+    flags = [] if where == "outside the checkout" else ["--no-site-packages"]
+    r = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir=/dev/null", *flags,
+                        str(app)], capture_output=True, text=True, cwd=cwd)
+    assert r.returncode == 0, r.stdout + r.stderr
