@@ -41,7 +41,8 @@ def _snapshot_retries(retries):
 
 
 class Client(_core.Client):
-    __doc__ = _core.Client.__doc__ + """
+    # (the C type's signature line is its __text_signature__, not part of its __doc__)
+    __doc__ = "Client" + str(_core.Client.__text_signature__) + "\n\n" + _core.Client.__doc__ + """
 
 cache=True keeps tokens in memory and returns a still-fresh one without a request: for one hour
 (connection-management token) or expiresIn seconds (company token), less a safety margin,
@@ -116,6 +117,8 @@ Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
     def invalidate(self, company_id=None):
         """Drop the cached tokens of one company (every endpoint), or of all when company_id is None.
         Does nothing without cache=True."""
+        if company_id is not None and not isinstance(company_id, str):
+            raise TypeError(f"company_id must be a str or None, not {type(company_id).__name__}")
         cache = self._token_cache
         if cache is not None:
             cache.invalidate(company_id)

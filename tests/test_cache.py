@@ -241,6 +241,15 @@ def test_invalidate_one_company_or_all(cached, server):
     assert server.request_count() == 6
 
 
+@pytest.mark.parametrize("bad", [5, b"a", ["a"]])
+def test_invalidate_refuses_what_is_not_a_company_id(cached, server, bad):
+    # a wrong type would silently drop nothing (a cache key is a str): say so, with or without a cache
+    with pytest.raises(TypeError, match="company_id must be a str or None"):
+        cached.invalidate(bad)
+    with codat.Client(AUTH, server_url=server.url) as plain, pytest.raises(TypeError):
+        plain.invalidate(bad)
+
+
 def test_invalidate_while_a_request_is_in_flight(cached, server):
     server.script("slow", Reply(delay_s=0.3))
     th = threading.Thread(target=cached.get_access_token, args=("slow",))

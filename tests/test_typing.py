@@ -81,3 +81,24 @@ def test_plain_mypy_on_a_user_app(tmp_path, where):
     r = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir=/dev/null", *flags,
                         str(app)], capture_output=True, text=True, cwd=cwd)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_c_methods_have_signatures_matching_the_stub():
+    # help(), IDEs and inspect.signature read __text_signature__ (the docstring's first line, ended by "--")
+    import ast
+    import inspect
+    import pathlib
+
+    import codat_platform_c as codat
+
+    stub = ast.parse((pathlib.Path(codat.__file__).parent / "_core.pyi").read_text())
+    (cls,) = [n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Client"]
+    stubbed = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+    for name in ("get_access_token", "get_company_access_token", "get_access_tokens", "close", "__init__"):
+        target = codat._core.Client if name == "__init__" else getattr(codat._core.Client, name)
+        params = list(inspect.signature(target).parameters)
+        args = stubbed[name].args
+        expected = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        if name != "__init__":
+            assert params[0] == "self"
+        assert [p for p in params if p != "self"] == [a for a in expected if a != "self"], name

@@ -15,11 +15,11 @@
 #define CODAT_RETIRED_WARNING                                                                              \
     "get_access_token() calls GET /companies/{companyId}/connectionManagement/accessToken, which Codat "    \
     "retired on " CODAT_RETIRED_DATE " (it answers 404 since): use get_company_access_token() "            \
-    "(GET /companies/{companyId}/accessToken) instead"
+    "(GET /companies/{companyId}/accessToken) instead, or get_access_tokens(..., endpoint='company')"
 #define CODAT_RETIRED_404_NOTE                                                                             \
     "Codat retired GET /companies/{companyId}/connectionManagement/accessToken on " CODAT_RETIRED_DATE     \
     " and answers 404 there since; call get_company_access_token() (GET /companies/{companyId}/accessToken)" \
-    " instead"
+    " instead, or get_access_tokens(..., endpoint='company')"
 
 typedef struct {
     PyTypeObject *client_type;

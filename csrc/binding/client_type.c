@@ -1053,21 +1053,22 @@ static void Client_dealloc(ClientObject *self)
 }
 
 PyDoc_STRVAR(get_access_token_doc,
-"get_access_token(company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
+"get_access_token($self, company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None)\n--\n\n"
 "GET /companies/{company_id}/connectionManagement/accessToken and return the JSON object, e.g.\n"
 "{'accessToken': '...'} (valid one hour, for this company only). Codat has deprecated this endpoint in\n"
 "favour of get_company_access_token(). The GIL is released for the whole call, retries included.\n"
 "Raises ErrorMessage, SDKError, TransportError or Timeout.");
 PyDoc_STRVAR(get_company_access_token_doc,
-"get_company_access_token(company_id, /, *, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
+"get_company_access_token($self, company_id, /, *, timeout_ms=..., retries=..., server_url=None,\n"
+"                         http_headers=None)\n--\n\n"
 "GET /companies/{company_id}/accessToken and return {'accessToken', 'expiresIn', 'tokenType'}\n"
 "(valid one day). Same options and errors as get_access_token().");
 /* The default goes into the docstring as digits, so that it cannot drift from the constant. */
 #define CODAT_STRINGIFY_(x) #x
 #define CODAT_STRINGIFY(x) CODAT_STRINGIFY_(x)
 PyDoc_STRVAR(get_access_tokens_doc,
-"get_access_tokens(company_ids, /, *, concurrency=None, endpoint='connection_management', progress=None,\n"
-"                  threads=None, timeout_ms=..., retries=..., server_url=None, http_headers=None) -> dict\n\n"
+"get_access_tokens($self, company_ids, /, *, concurrency=None, endpoint='connection_management', progress=None,\n"
+"                  threads=None, timeout_ms=..., retries=..., server_url=None, http_headers=None)\n--\n\n"
 "Fetch tokens for many companies at once on libcurl multi handles (GIL released throughout), at most\n"
 "`concurrency` requests in flight (None: the client's batch_concurrency, else DEFAULT_CONCURRENCY = "
     CODAT_STRINGIFY(CODAT_DEFAULT_CONCURRENCY) ", also the async calls' limit). Returns\n"
@@ -1076,7 +1077,7 @@ PyDoc_STRVAR(get_access_tokens_doc,
 "progress(done, total) is called with the GIL held about every 100 ms and at the end. Ctrl-C cancels\n"
 "the whole batch. threads: how many threads (each with its own multi handle and share of the\n"
 "connections) drive the batch; None picks up to 4 from the CPUs, for batches of 512 or more.");
-PyDoc_STRVAR(close_doc, "close()\n\nFree pooled connections and stop the I/O thread. Later calls raise ValueError.");
+PyDoc_STRVAR(close_doc, "close($self, /)\n--\n\nFree pooled connections and stop the I/O thread. Later calls raise ValueError.");
 
 static PyMethodDef Client_methods[] = {
     {"get_access_token", (PyCFunction)(void (*)(void))Client_get_access_token, METH_FASTCALL | METH_KEYWORDS,
@@ -1111,12 +1112,12 @@ static PyMemberDef Client_members[] = {
 
 PyDoc_STRVAR(Client_doc,
 "Client(auth_header=None, *, api_key=None, server_url='https://api.codat.io', timeout_ms=None,\n"
-"       retries=RetryConfig(), verify=True, max_body_bytes=4194304, batch_concurrency=None)\n\n"
+"       retries=..., verify=True, max_body_bytes=4194304, batch_concurrency=None)\n--\n\n"
 "A thread-safe Codat Platform API client for access tokens, backed by libcurl. auth_header is sent\n"
 "verbatim as Authorization (e.g. 'Basic BASE64(API_KEY)'); api_key builds that header for you.\n"
-"timeout_ms bounds each attempt (None: no limit). retries=None disables retries. verify may be a CA\n"
-"bundle path or a hashed certificate directory. batch_concurrency: get_access_tokens' concurrency when\n"
-"a call gives none (None: DEFAULT_CONCURRENCY). Connections are kept alive and reused; close() (or a\n"
+"timeout_ms bounds each attempt (None: no limit). retries: a RetryConfig (default RetryConfig()); None\n"
+"disables retries. verify may be a CA bundle path or a hashed certificate directory. batch_concurrency:\n"
+"get_access_tokens' concurrency when a call gives none (None: DEFAULT_CONCURRENCY). Connections are kept alive and reused; close() (or a\n"
 "with block) frees them.");
 
 static PyType_Slot client_slots[] = {
