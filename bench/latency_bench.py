@@ -62,6 +62,8 @@ sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from batch_bench import why  # noqa: E402  (the first failed round's reason, shared)
+
 AUTH = "Basic QVBJX0tFWQ=="
 
 
@@ -297,13 +299,6 @@ def med(results, key):
 def paired(results, base, key="tokens_per_s"):
     vals = [r[key] / b[key] for r, b in zip(results, base) if r.get("ok") and b.get("ok")]
     return statistics.median(vals) if vals else None
-
-
-def why(results):
-    for r in results:
-        if not r.get("ok"):
-            return r.get("skip") or r.get("error") or "failed"
-    return ""
 
 
 def machine_line(rounds):
