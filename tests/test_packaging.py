@@ -46,8 +46,11 @@ def test_wheel_contents(dists):
     _, wheel = dists
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("codat_platform_c/_core.") and n.endswith(".so") for n in names)
-    for want in ["codat_platform_c/py.typed", "codat_platform_c/__init__.pyi", "codat_platform_c/testing.py",
-                 "codat_platform_c/sdk/__init__.py"]:
+    # Every module of the stand-in package (a subpackage the wheel must list explicitly in pyproject.toml).
+    standin = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "codat_platform_c" / "testing").glob("*.py"))
+    assert "codat_platform_c/testing/__init__.py" in standin and "codat_platform_c/testing/__main__.py" in standin
+    for want in ["codat_platform_c/py.typed", "codat_platform_c/__init__.pyi", "codat_platform_c/sdk/__init__.py",
+                 *standin]:
         assert want in names
 
 
