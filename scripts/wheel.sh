@@ -21,16 +21,7 @@ CACHE=${CODAT_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codat_platform_c}
 mkdir -p "$WORK" "$CACHE" dist
 
 APT_PACKAGES=(gcc make pkg-config dpkg-dev libssl-dev libnghttp2-dev zlib1g-dev libcjson-dev libcurl4 python3-venv)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "wheel: installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/apt.sh wheel "${APT_PACKAGES[@]}"
 
 # pip's and the builds' chatter goes to a log, shown only when a step fails.
 log=$(mktemp)
