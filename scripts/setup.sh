@@ -2,11 +2,13 @@
 # Sets up a fresh Debian machine for codat_platform_c, idempotently: the C libraries (apt), a virtual
 # environment in .venv with the package built in place and the test tools (pip).
 #   CODAT_WERROR=1 (the default here) builds with -Wall -Wextra -Werror.
+#   bash scripts/setup.sh --apt-only: the Debian packages alone (what the C unit tests need), then exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libcurl4-openssl-dev libcjson-dev pkg-config gcc clang libclang-rt-14-dev valgrind nginx-light openssl)
 bash scripts/apt.sh setup "${APT_PACKAGES[@]}"
+[ "${1:-}" = --apt-only ] && exit 0
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
