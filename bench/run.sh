@@ -38,11 +38,7 @@ pkg-config --exists libcjson 2>/dev/null || need+=(libcjson-dev)
 dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)  # pycurl builds against it
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv python3-dev)
 if [ ${#need[@]} -gt 0 ]; then
-    say "installing Debian packages: ${need[*]}"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+    bash "$ROOT/scripts/apt.sh" "[bench]" "${need[@]}" >&2
 fi
 
 # ---- the venv and the Python contenders

@@ -47,18 +47,11 @@ def _parser():
                                    "shows how errors look. Needs no network and no credentials.")
     d.add_argument("--company-id", default="8a210b68-6988-11ed-a1eb-0242ac120002")
 
-    s = sub.add_parser("serve-stand-in", help="run the stand-in Codat server for local development",
-                       description="Run codat_platform_c.testing.StandInServer in the foreground until "
-                                   "Ctrl-C. Magic company ids: status-NNN, slow-MS, silence.")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8080)
-    s.add_argument("--tls", action="store_true", help="serve HTTPS with a self-made CA (its path is printed)")
-    s.add_argument("--http2", action="store_true",
-                   help="with --tls: also offer HTTP/2 by ALPN (needs the h2 package: pip install h2)")
-    s.add_argument("--auth-header", default=None, help="require exactly this Authorization header")
-    s.add_argument("--retired-connection-management", action="store_true",
-                   help="answer the connectionManagement/accessToken endpoint with the 404 Codat sends since it "
-                        f"retired it ({RETIRED_DATE})")
+    # Listed here for --help; its options are codat_platform_c.testing's own command line, which main()
+    # hands the rest of the arguments to (one parser for both ways of starting the stand-in).
+    sub.add_parser("serve-stand-in", add_help=False,
+                   help="run the stand-in Codat server for local development (options: serve-stand-in --help, "
+                        "the same as python -m codat_platform_c.testing)")
     return p
 
 
@@ -154,25 +147,14 @@ def _demo(args):
     return EXIT_OK
 
 
-def _serve(args):
-    from codat_platform_c.testing import serve
-    if args.http2 and not args.tls:
-        print("error: --http2 needs --tls", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        serve(host=args.host, port=args.port, tls=args.tls, auth_header=args.auth_header, http2=args.http2,
-              retired_connection_management=args.retired_connection_management)
-    except (OSError, OverflowError, ValueError, ImportError) as e:
-        # a port in use or out of range, a host that does not resolve, h2 missing for --http2: the
-        # user's input or machine, so one line, not a traceback
-        return _fail(f"cannot serve on {args.host}:{args.port}: {e}", EXIT_USAGE)
-    return EXIT_OK
-
-
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve-stand-in"]:
+        from codat_platform_c.testing.cli import main as serve_main
+        return serve_main(argv[1:], prog="python -m codat_platform_c serve-stand-in")
     args = _parser().parse_args(argv)
     try:
-        return {"token": _token, "demo": _demo, "serve-stand-in": _serve}[args.command](args)
+        return {"token": _token, "demo": _demo}[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -2,20 +2,13 @@
 # Sets up a fresh Debian machine for codat_platform_c, idempotently: the C libraries (apt), a virtual
 # environment in .venv with the package built in place and the test tools (pip).
 #   CODAT_WERROR=1 (the default here) builds with -Wall -Wextra -Werror.
+#   bash scripts/setup.sh --apt-only: the Debian packages alone (what the C unit tests need), then exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libcurl4-openssl-dev libcjson-dev pkg-config gcc clang libclang-rt-14-dev valgrind nginx-light openssl)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/apt.sh setup "${APT_PACKAGES[@]}"
+[ "${1:-}" = --apt-only ] && exit 0
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

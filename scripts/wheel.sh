@@ -21,16 +21,7 @@ CACHE=${CODAT_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codat_platform_c}
 mkdir -p "$WORK" "$CACHE" dist
 
 APT_PACKAGES=(gcc make pkg-config dpkg-dev libssl-dev libnghttp2-dev zlib1g-dev libcjson-dev libcurl4 python3-venv)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "wheel: installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/apt.sh wheel "${APT_PACKAGES[@]}"
 
 # pip's and the builds' chatter goes to a log, shown only when a step fails.
 log=$(mktemp)
@@ -111,21 +102,36 @@ cp /usr/share/doc/libcjson1/copyright "$NOTICES/cJSON.txt"
 cat /usr/share/doc/libssl3/copyright /usr/share/common-licenses/Apache-2.0 >"$NOTICES/OpenSSL.txt"
 cp "/usr/share/doc/$(dpkg-query -W -f='${Package}\n' 'libnghttp2-1[0-9]' | head -1)/copyright" "$NOTICES/nghttp2.txt"
 
-RAW=$WORK/raw
-for py in "${PYTHONS[@]}"; do
+# One wheel for one CPython, in its own scratch directory and log. Most of a build is waiting (pip fetching
+# setuptools into an isolated environment, auditwheel), so the versions are built side by side.
+build_wheel() {
+  local py=$1 tag raw repaired unpacked wheel
+  log=$(mktemp)  # this subshell's own log for quiet()
   tag=$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
-  rm -rf "$RAW" && mkdir -p "$RAW"
+  raw=$WORK/raw-$tag
+  rm -rf "$raw" && mkdir -p "$raw"
   # -g0: no debug info in what users download. CODAT_WERROR: a C API missing from this Python fails here.
   PKG_CONFIG_PATH="$CURL_PREFIX/lib/pkgconfig" CODAT_WERROR=1 CFLAGS="-g0" \
-    quiet "$py" -m pip wheel -q --no-deps --no-cache-dir -w "$RAW" "$SDIST"
-  quiet "$TOOLS/bin/auditwheel" repair -w "$RAW/repaired" "$RAW"/*.whl
-  repaired=$(ls "$RAW"/repaired/*.whl)
-  quiet "$TOOLS/bin/wheel" unpack -d "$RAW/unpacked" "$repaired"
-  unpacked=$(ls -d "$RAW"/unpacked/codat_platform_c-*)
+    quiet "$py" -m pip wheel -q --no-deps --no-cache-dir -w "$raw" "$SDIST"
+  quiet "$TOOLS/bin/auditwheel" repair -w "$raw/repaired" "$raw"/*.whl
+  repaired=$(ls "$raw"/repaired/*.whl)
+  quiet "$TOOLS/bin/wheel" unpack -d "$raw/unpacked" "$repaired"
+  unpacked=$(ls -d "$raw"/unpacked/codat_platform_c-*)
   mkdir -p "$unpacked/codat_platform_c-$VERSION.dist-info/licenses/bundled"
   cp "$NOTICES"/*.txt "$unpacked/codat_platform_c-$VERSION.dist-info/licenses/bundled/"
   quiet "$TOOLS/bin/wheel" pack -d dist "$unpacked"
   wheel=$(ls dist/codat_platform_c-"$VERSION"-"$tag"-*.whl)
+  rm -rf "$raw" "$log"
   echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
+}
+
+pids=()
+for py in "${PYTHONS[@]}"; do
+  build_wheel "$py" &
+  pids+=($!)
 done
-rm -rf "$RAW"
+failed=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || failed=1
+done
+[ "$failed" -eq 0 ] || { echo "wheel: a build failed (above)"; exit 1; }

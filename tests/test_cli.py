@@ -1,9 +1,11 @@
 """python -m codat_platform_c: token, demo, serve-stand-in; exit codes and messages a shell can rely on."""
 import json
+import re
 import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -118,6 +120,32 @@ def test_serve_stand_in_until_ctrl_c():
         url = line.split()[-1]
         with urllib.request.urlopen(f"{url}/companies/status-200/accessToken", timeout=5) as resp:
             assert json.load(resp)["accessToken"].startswith("tok-")
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+@pytest.mark.parametrize("command", [["codat_platform_c", "serve-stand-in"], ["codat_platform_c.testing"]])
+def test_both_stand_in_command_lines_take_the_same_options(command):
+    """One stand-in command line: serve-stand-in is python -m codat_platform_c.testing, --rate-limit included."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    helps = [subprocess.run([sys.executable, "-m", *c, "--help"], capture_output=True, text=True, env=env,
+                            timeout=30).stdout for c in (["codat_platform_c", "serve-stand-in"],
+                                                         ["codat_platform_c.testing"])]
+    options = [sorted(set(re.findall(r"--[a-z][a-z0-9-]+", h))) for h in helps]
+    assert options[0] == options[1] and "--rate-limit" in options[0], options
+    p = subprocess.Popen([sys.executable, "-m", *command, "--port", "0", "--rate-limit", "7",
+                          "--retired-connection-management"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        url = p.stdout.readline().split()[-1]
+        with urllib.request.urlopen(f"{url}/companies/c1/accessToken", timeout=5) as resp:
+            assert resp.headers["X-Rate-Limit-Limit"] == "7"
+            assert resp.headers["X-Rate-Limit-Remaining"] == "6"
+        with pytest.raises(urllib.error.HTTPError) as retired:
+            urllib.request.urlopen(f"{url}/companies/c1/connectionManagement/accessToken", timeout=5)
+        assert retired.value.code == 404
         p.send_signal(signal.SIGINT)
         assert p.wait(timeout=10) == 0
     finally:

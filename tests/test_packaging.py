@@ -1,8 +1,9 @@
-"""Packaging: `python -m build` makes an sdist (with csrc/) and a wheel; both install into a fresh venv and
-pass tests there, from outside the source tree; a missing C library gives a clear build error. On every other
-CPython 3.10-3.13 of the machine: the sdist builds from source, and (with CODAT_WHEEL_DIR, as scripts/test.sh
-sets it after scripts/wheel.sh) the binary wheel installs with --only-binary :all:; both pass
-tests/wheel_smoke.py, the wheel with its libraries from inside itself."""
+"""Packaging: `python -m build` makes an sdist (with csrc/) and a wheel (with CODAT_WHEEL_DIR: those
+scripts/wheel.sh made); both install into a fresh venv and pass tests there, from outside the source tree; a
+missing C library gives a clear build error. On every other CPython 3.10-3.13 of the machine: the sdist builds
+from source, and (with CODAT_WHEEL_DIR, as scripts/test.sh sets it after scripts/wheel.sh) the binary wheel
+installs with --only-binary :all:; both pass tests/wheel_smoke.py, the wheel with its libraries from inside
+itself."""
 import glob
 import os
 import shutil
@@ -26,6 +27,16 @@ def run(*cmd, cwd=None, env=None, timeout=600):
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory):
+    wheel_dir = os.environ.get("CODAT_WHEEL_DIR")
+    if wheel_dir:
+        # scripts/wheel.sh (which scripts/test.sh runs just before) made the sdist with `python -m build` from
+        # this checkout, with build isolation, and this CPython's wheel from that sdist, as `python -m build`
+        # does: test those (the wheel as users get it, libraries bundled) rather than build both again.
+        tag = "cp%d%d" % sys.version_info[:2]
+        sdists = glob.glob(str(Path(wheel_dir) / "codat_platform_c-*.tar.gz"))
+        wheels = glob.glob(str(Path(wheel_dir) / f"codat_platform_c-*-{tag}-{tag}-manylinux_*.whl"))
+        assert len(sdists) == 1 and len(wheels) == 1, os.listdir(wheel_dir)
+        return Path(sdists[0]), Path(wheels[0])
     out = tmp_path_factory.mktemp("dist")
     # Build isolation on: setuptools comes from PyPI into a throwaway environment, as for any user.
     run(sys.executable, "-m", "build", "--outdir", out, ROOT)
@@ -46,8 +57,11 @@ def test_wheel_contents(dists):
     _, wheel = dists
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("codat_platform_c/_core.") and n.endswith(".so") for n in names)
-    for want in ["codat_platform_c/py.typed", "codat_platform_c/__init__.pyi", "codat_platform_c/testing.py",
-                 "codat_platform_c/sdk/__init__.py"]:
+    # Every module of the stand-in package (a subpackage the wheel must list explicitly in pyproject.toml).
+    standin = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "codat_platform_c" / "testing").glob("*.py"))
+    assert "codat_platform_c/testing/__init__.py" in standin and "codat_platform_c/testing/__main__.py" in standin
+    for want in ["codat_platform_c/py.typed", "codat_platform_c/__init__.pyi", "codat_platform_c/sdk/__init__.py",
+                 *standin]:
         assert want in names
 
 

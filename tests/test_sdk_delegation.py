@@ -29,31 +29,11 @@ from codat_platform_c.sdk import _delegate  # noqa: E402
 from codat_platform_c.sdk.models import errors, operations, shared  # noqa: E402
 from codat_platform_c.sdk.types import UNSET  # noqa: E402
 from codat_platform_c.testing import DEMO_COMPANIES, StandInServer  # noqa: E402
+from sdk_fixtures import AUTH, NONE, cp, server, srv  # noqa: E402, F401  (shared fixtures)
 
-AUTH = "Basic c2VjcmV0LWtleQ=="
-NONE = utils.RetryConfig("none")
 FAST = utils.RetryConfig("backoff", utils.BackoffStrategy(10, 20, 1.5, 200), True)
 COMPANY_ID = next(iter(DEMO_COMPANIES))
 APP = os.path.join(os.path.dirname(__file__), "sdk_app.py")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with StandInServer(auth_header=AUTH) as s:
-        yield s
-
-
-@pytest.fixture
-def srv(server):
-    server.reset()
-    yield server
-    assert server.errors == []
-
-
-@pytest.fixture
-def cp(srv):
-    with CodatPlatform(security=shared.Security(auth_header=AUTH), server_url=srv.url, retry_config=NONE) as p:
-        yield p
 
 
 @pytest.fixture

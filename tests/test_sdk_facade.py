@@ -19,33 +19,13 @@ from codat_platform_c.sdk import CodatPlatform, utils
 from codat_platform_c.sdk.models import errors, operations, shared
 from codat_platform_c.sdk.types import UNSET
 from codat_platform_c.testing import Reply, StandInServer
+from sdk_fixtures import AUTH, NONE, cp, server, srv  # noqa: F401  (shared fixtures)
 
-AUTH = "Basic c2VjcmV0LWtleQ=="
-NONE = utils.RetryConfig("none")
 FAST = utils.RetryConfig("backoff", utils.BackoffStrategy(1, 5, 1.5, 10_000), True)
 ERROR_MESSAGE_STATUSES = (401, 402, 403, 404, 429, 500, 503)
 
 CM_MODEL = operations.GetConnectionManagementAccessTokenRequest
 CO_MODEL = operations.GetCompanyAccessTokenRequest
-
-
-@pytest.fixture(scope="module")
-def server():
-    with StandInServer(auth_header=AUTH) as s:
-        yield s
-
-
-@pytest.fixture
-def srv(server):
-    server.reset()
-    yield server
-    assert server.errors == []
-
-
-@pytest.fixture
-def cp(srv):
-    with CodatPlatform(security=shared.Security(auth_header=AUTH), server_url=srv.url, retry_config=NONE) as p:
-        yield p
 
 
 def quiet(fn, *args, **kwargs):
