@@ -475,6 +475,23 @@ def test_response_validation_error_from_the_model(cp, srv, doc):
     assert json.loads(e.body) == doc
 
 
+@pytest.mark.parametrize("raw", ['{"expiresIn":1,"tokenType":"B"}', '{"accessToken":  5 ,"expiresIn":1}', '{}'],
+                         ids=["no-token", "number-token", "empty"])
+def test_response_validation_error_keeps_the_answer_the_core_refused(cp, srv, raw):
+    # The core refuses a 2XX without an accessToken string and hands the facade its exception, which has the
+    # answer as sent: the ResponseValidationError carries that body (not the value serialised again), its
+    # status and headers, and the core's exception as raw_response, as the SDK's carries its httpx response.
+    srv.script("x", Reply(body=raw, content_type="application/json", headers={"X-Trace": "t-1"}))
+    with pytest.raises(errors.ResponseValidationError) as info:
+        cp.companies.get_access_token(request={"company_id": "x"})
+    e = info.value
+    from pydantic import ValidationError
+    assert isinstance(e.cause, ValidationError) and e.__cause__ is e.cause
+    assert e.body == raw and e.status_code == 200
+    assert e.headers["x-trace"] == "t-1" and e.headers["content-type"] == "application/json"
+    assert isinstance(e.raw_response, codat.SDKError) and e.raw_response.body == raw
+
+
 def test_lax_numbers_in_company_token(cp, srv):
     for sent, got in [("3600", 3600), (" 42 ", 42), ("+7", 7), ("3600.0", 3600), (3600.0, 3600)]:
         srv.script("x", Reply(json={"accessToken": "t", "expiresIn": sent, "tokenType": "B"}))

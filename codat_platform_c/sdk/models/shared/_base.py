@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import pprint
-from typing import Any, ClassVar, Dict, FrozenSet, Optional
+from typing import Any, ClassVar, Dict, FrozenSet, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 from typing_extensions import Self
@@ -45,15 +45,20 @@ class CodatModel(BaseModel):
         """The JSON object as a dict: JSON names, None left out."""
         return self.model_dump(by_alias=True, exclude_none=True)
 
-    @classmethod
-    def _from_known(cls, obj: Dict[str, Any]) -> Dict[str, Any]:
-        # The SDK's from_dict keeps only the model's own JSON names (a missing one reads as None).
-        return {(f.alias or name): obj.get(f.alias or name) for name, f in cls.model_fields.items()}
+    # The JSON names that hold another model, for from_dict: {name: (model, True if a list of them)}.
+    _nested_models: ClassVar[Dict[str, Tuple[Any, bool]]] = {}
 
     @classmethod
     def from_dict(cls, obj: Optional[Dict[str, Any]]) -> Optional[Self]:
+        """As the SDK's: only the model's own JSON names (a missing one reads as None), each nested model
+        (or list of them) by its own from_dict."""
         if obj is None:
             return None
         if not isinstance(obj, dict):
             return cls.model_validate(obj)
-        return cls.model_validate(cls._from_known(obj))
+        known = {(f.alias or name): obj.get(f.alias or name) for name, f in cls.model_fields.items()}
+        for key, (model, is_list) in cls._nested_models.items():
+            value = known.get(key)
+            if value is not None:
+                known[key] = [model.from_dict(item) for item in value] if is_list else model.from_dict(value)
+        return cls.model_validate(known)

@@ -2,7 +2,7 @@
 also named ``errors.ErrorMessageData``)."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, FrozenSet, Optional
+from typing import Any, ClassVar, Dict, FrozenSet, Optional, Tuple
 
 from pydantic import Field
 from typing_extensions import NotRequired, Self, TypedDict
@@ -18,6 +18,7 @@ class ErrorMessage(CodatModel):
     # ErrorMessage
     # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     _nullable_keys: ClassVar[FrozenSet[str]] = frozenset({"validation"})
+    _nested_models: ClassVar[Dict[str, Tuple[Any, bool]]] = {"validation": (ErrorValidation, False)}
     status_code: Optional[int] = Field(default=None, description="The HTTP status code returned by the error.",
                                        alias="statusCode")
     service: Optional[str] = Field(default=None, description="Codat's service the returned the error.")
@@ -38,17 +39,6 @@ class ErrorMessage(CodatModel):
         if self.validation:
             out["validation"] = self.validation.to_dict()
         return out
-
-    @classmethod
-    def from_dict(cls, obj: Optional[Dict[str, Any]]) -> Optional[Self]:
-        if obj is None:
-            return None
-        if not isinstance(obj, dict):
-            return cls.model_validate(obj)
-        known = cls._from_known(obj)
-        known["validation"] = (ErrorValidation.from_dict(obj["validation"]) if obj.get("validation") is not None
-                               else None)
-        return cls.model_validate(known)
 
 
 class ErrorMessageTypedDict(TypedDict):

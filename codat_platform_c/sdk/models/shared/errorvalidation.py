@@ -1,7 +1,7 @@
 """``codat_platform.models.shared.errorvalidation``."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, FrozenSet, List, Optional
+from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Tuple
 
 from typing_extensions import NotRequired, Self, TypedDict
 
@@ -16,6 +16,8 @@ class ErrorValidation(CodatModel):
     # A human-readable object describing validation decisions Codat has made. If an operation has failed because of validation errors, they will be detailed here.
     # (No docstring: the SDK's class has none, so JSON schemas and help() match.)
     _nullable_keys: ClassVar[FrozenSet[str]] = frozenset({"errors", "warnings"})
+    _nested_models: ClassVar[Dict[str, Tuple[Any, bool]]] = {"errors": (ErrorValidationItem, True),
+                                                             "warnings": (ErrorValidationItem, True)}
     errors: OptionalNullable[List[ErrorValidationItem]] = UNSET
     warnings: OptionalNullable[List[ErrorValidationItem]] = UNSET
 
@@ -27,16 +29,6 @@ class ErrorValidation(CodatModel):
             if items:
                 out[name] = items
         return out
-
-    @classmethod
-    def from_dict(cls, obj: Optional[Dict[str, Any]]) -> Optional[Self]:
-        if obj is None:
-            return None
-        if not isinstance(obj, dict):
-            return cls.model_validate(obj)
-        return cls.model_validate({
-            name: [ErrorValidationItem.from_dict(item) for item in obj[name]] if obj.get(name) is not None else None
-            for name in ("errors", "warnings")})
 
 
 class ErrorValidationTypedDict(TypedDict):
