@@ -44,15 +44,6 @@ static int keyword_index(module_state *st, PyObject *name, int n)
 
 /* ---- small checks ---- */
 
-int check_open(ClientObject *self)
-{
-    if (!self->core || codat_client_is_closed(self->core)) {
-        PyErr_SetString(PyExc_ValueError, "Client is closed");
-        return -1;
-    }
-    return 0;
-}
-
 const char *company_id_utf8(PyObject *obj)
 {
     if (!PyUnicode_Check(obj)) {
@@ -106,24 +97,11 @@ static int get_long_attr(PyObject *obj, const char *name, long min, long *out)
     PyObject *v = PyObject_GetAttrString(obj, name);
     if (!v)
         return -1;
-    if (!PyLong_Check(v) || PyBool_Check(v)) {
-        PyErr_Format(PyExc_TypeError, "RetryConfig.%s must be an int, not %.100s", name, Py_TYPE(v)->tp_name);
-        Py_DECREF(v);
-        return -1;
-    }
-    long x = PyLong_AsLong(v);
+    char what[64];
+    snprintf(what, sizeof what, "RetryConfig.%s", name);
+    int rc = parse_bounded_int(v, what, min, LONG_MAX, out);
     Py_DECREF(v);
-    if (x == -1 && PyErr_Occurred()) {
-        char what[64];
-        snprintf(what, sizeof what, "RetryConfig.%s", name);
-        return overflow_to_value_error(what);
-    }
-    if (x < min) {
-        PyErr_Format(PyExc_ValueError, "RetryConfig.%s must be >= %ld", name, min);
-        return -1;
-    }
-    *out = x;
-    return 0;
+    return rc;
 }
 
 int retry_from_python(PyObject *obj, codat_retry_cfg *cfg)
@@ -314,8 +292,8 @@ static int parse_timeout(PyObject *obj, long *out)
     return 0;
 }
 
-/* An int option in [lo, hi]: TypeError for anything but an int (bool included), ValueError outside the
- * range (an int too big for a C long included). */
+/* An int option in [lo, hi] (hi LONG_MAX: no upper bound): TypeError for anything but an int (bool
+ * included), ValueError outside the range (an int too big for a C long included). */
 int parse_bounded_int(PyObject *v, const char *name, long lo, long hi, long *out)
 {
     if (!PyLong_Check(v) || PyBool_Check(v)) {
@@ -326,7 +304,10 @@ int parse_bounded_int(PyObject *v, const char *name, long lo, long hi, long *out
     if (x == -1 && PyErr_Occurred())
         return overflow_to_value_error(name);
     if (x < lo || x > hi) {
-        PyErr_Format(PyExc_ValueError, "%s must be between %ld and %ld", name, lo, hi);
+        if (hi == LONG_MAX)
+            PyErr_Format(PyExc_ValueError, "%s must be >= %ld", name, lo);
+        else
+            PyErr_Format(PyExc_ValueError, "%s must be between %ld and %ld", name, lo, hi);
         return -1;
     }
     *out = x;
@@ -574,19 +555,11 @@ static int parse_verify(PyObject *verify, client_config *out)
 
 static int parse_max_body(PyObject *max_body, size_t *out)
 {
+    long mb;
     if (!max_body || max_body == Py_None)
         return 0;
-    if (!PyLong_Check(max_body) || PyBool_Check(max_body)) {
-        PyErr_SetString(PyExc_TypeError, "max_body_bytes must be an int");
+    if (parse_bounded_int(max_body, "max_body_bytes", 1024, LONG_MAX, &mb) < 0)
         return -1;
-    }
-    Py_ssize_t mb = PyLong_AsSsize_t(max_body);
-    if (mb == -1 && PyErr_Occurred())
-        return overflow_to_value_error("max_body_bytes");
-    if (mb < 1024) {
-        PyErr_SetString(PyExc_ValueError, "max_body_bytes must be at least 1024");
-        return -1;
-    }
     *out = (size_t)mb;
     return 0;
 }

@@ -104,8 +104,6 @@ PyObject *Client_cancel_async(ClientObject *self, PyObject *arg);
 
 /* Interns the keyword names into st->kw. Returns 0, or -1 with an exception set. */
 int args_intern_keywords(module_state *st);
-/* ValueError("Client is closed") unless the client is open. Returns 0, or -1 with the exception set. */
-int check_open(ClientObject *self);
 /* Checks a company id (str, non-empty, no NUL, bounded) and returns its UTF-8, or NULL with an exception. */
 const char *company_id_utf8(PyObject *obj);
 /* After a failed PyLong_As... / PyFloat_AsDouble: an OverflowError becomes ValueError("<what> is out of
@@ -186,6 +184,8 @@ void attach_logging(module_state *st, codat_call_opts *opts);
 
 /* Makes the exception types, adds them to the module and keeps them in st. Returns 0, or -1. */
 int errors_setup(PyObject *module, module_state *st);
+/* ValueError("Client is closed") unless the client is open. Returns 0, or -1 with the exception set. */
+int check_open(ClientObject *self);
 /* A finished call -> new reference to its value (dict) or, when *is_error is set, to an exception
  * instance. Returns NULL with an exception set only when the conversion itself failed. */
 PyObject *result_to_python(module_state *st, const codat_result *r, int *is_error);

@@ -68,6 +68,17 @@ int errors_setup(PyObject *module, module_state *st)
     return 0;
 }
 
+/* ---- raised by the binding itself ---- */
+
+int check_open(ClientObject *self)
+{
+    if (!self->core || codat_client_is_closed(self->core)) {
+        PyErr_SetString(PyExc_ValueError, "Client is closed");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- results to exceptions ---- */
 
 static int set_attr(PyObject *obj, const char *name, PyObject *value)
