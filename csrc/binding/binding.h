@@ -38,6 +38,9 @@ enum {
 };
 #define KW_N_BATCH (KW_COUNT - KW_N_CALL)
 
+/* The keys of a token answer, interned once (convert.c): made on every successful call otherwise. */
+enum { JSON_KEY_ACCESS_TOKEN, JSON_KEY_EXPIRES_IN, JSON_KEY_TOKEN_TYPE, JSON_KEY_COUNT };
+
 typedef struct {
     PyTypeObject *client_type;
     PyObject *CodatError;
@@ -49,6 +52,7 @@ typedef struct {
     PyObject *str_logging;   /* "logging", interned */
     PyObject *str_isEnabledFor; /* interned: asked on every call while logging is imported */
     PyObject *kw[KW_COUNT];  /* interned keyword names */
+    PyObject *json_keys[JSON_KEY_COUNT]; /* interned keys of a token answer */
     char user_agent[256];
 } module_state;
 
@@ -194,8 +198,10 @@ PyObject *result_to_return(module_state *st, const codat_result *r);
 
 /* ---- convert.c ---- */
 
+/* Interns the keys of a token answer into st->json_keys. Returns 0, or -1 with an exception set. */
+int convert_intern_keys(module_state *st);
 /* cJSON value -> new Python object (dict, list, str, int, float, bool, None). */
-PyObject *json_to_python(const cJSON *item);
+PyObject *json_to_python(module_state *st, const cJSON *item);
 /* Raw header block -> dict with lower-case names; repeated names are joined with ", ". */
 PyObject *headers_to_dict(const char *raw, size_t len);
 

@@ -4,20 +4,44 @@
 #include <math.h>
 #include "binding.h"
 
-PyObject *json_to_python(const cJSON *item)
+static const char *const json_key_names[JSON_KEY_COUNT] = {
+    [JSON_KEY_ACCESS_TOKEN] = "accessToken", [JSON_KEY_EXPIRES_IN] = "expiresIn",
+    [JSON_KEY_TOKEN_TYPE] = "tokenType",
+};
+
+int convert_intern_keys(module_state *st)
+{
+    for (int k = 0; k < JSON_KEY_COUNT; k++)
+        if (!(st->json_keys[k] = PyUnicode_InternFromString(json_key_names[k])))
+            return -1;
+    return 0;
+}
+
+/* dict[key] = value. The keys of a token answer are the module's interned strs: PyDict_SetItemString
+ * would decode and intern each of them again on every call. Other keys are made (and interned) as that
+ * does, so that an answer's dict looks the same whichever way its keys came. */
+static int set_json_item(module_state *st, PyObject *dict, const char *key, PyObject *value)
+{
+    for (int k = 0; k < JSON_KEY_COUNT; k++)
+        if (strcmp(key, json_key_names[k]) == 0)
+            return PyDict_SetItem(dict, st->json_keys[k], value);
+    return PyDict_SetItemString(dict, key, value);
+}
+
+PyObject *json_to_python(module_state *st, const cJSON *item)
 {
     if (cJSON_IsObject(item)) {
         PyObject *dict = PyDict_New();
         if (!dict)
             return NULL;
         for (const cJSON *child = item->child; child; child = child->next) {
-            PyObject *value = json_to_python(child);
+            PyObject *value = json_to_python(st, child);
             if (!value) {
                 Py_DECREF(dict);
                 return NULL;
             }
             /* Duplicate keys: the last one wins, as in Python's json module. */
-            int rc = PyDict_SetItemString(dict, child->string ? child->string : "", value);
+            int rc = set_json_item(st, dict, child->string ? child->string : "", value);
             Py_DECREF(value);
             if (rc < 0) {
                 Py_DECREF(dict);
@@ -31,7 +55,7 @@ PyObject *json_to_python(const cJSON *item)
         if (!list)
             return NULL;
         for (const cJSON *child = item->child; child; child = child->next) {
-            PyObject *value = json_to_python(child);
+            PyObject *value = json_to_python(st, child);
             if (!value || PyList_Append(list, value) < 0) {
                 Py_XDECREF(value);
                 Py_DECREF(list);

@@ -183,7 +183,7 @@ fail:
 
 static PyObject *error_message_exc(module_state *st, const codat_result *r)
 {
-    PyObject *data = json_to_python(r->json);
+    PyObject *data = json_to_python(st, r->json);
     if (!data)
         return NULL;
     PyObject *error = PyDict_GetItemString(data, "error");
@@ -257,7 +257,7 @@ PyObject *result_to_python(module_state *st, const codat_result *r, int *is_erro
     switch (r->outcome) {
     case CODAT_OK:
         *is_error = 0;
-        return json_to_python(r->json);
+        return json_to_python(st, r->json);
     case CODAT_ERROR_MESSAGE:
         return error_message_exc(st, r);
     case CODAT_SDK_ERROR:

@@ -33,7 +33,7 @@ static int codat_exec(PyObject *module)
     const char *libcurl_version = info ? info->version : "?";
     snprintf(st->user_agent, sizeof st->user_agent, "codat-platform-c/%s libcurl/%s python/%d.%d.%d",
              CODAT_VERSION, libcurl_version, PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MICRO_VERSION);
-    if (errors_setup(module, st) < 0 || args_intern_keywords(st) < 0)
+    if (errors_setup(module, st) < 0 || args_intern_keywords(st) < 0 || convert_intern_keys(st) < 0)
         return -1;
     st->str_logging = PyUnicode_InternFromString("logging");
     st->str_isEnabledFor = PyUnicode_InternFromString("isEnabledFor");
@@ -71,6 +71,8 @@ static int codat_clear(PyObject *module)
     Py_CLEAR(st->str_isEnabledFor);
     for (int k = 0; k < KW_COUNT; k++)
         Py_CLEAR(st->kw[k]);
+    for (int k = 0; k < JSON_KEY_COUNT; k++)
+        Py_CLEAR(st->json_keys[k]);
     return 0;
 }
 
