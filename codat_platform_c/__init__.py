@@ -133,10 +133,11 @@ def _settings_from_env():
     """The Client arguments the environment gives, the one reader of it (default_client() and the command
     line): auth_header from CODAT_AUTH_HEADER (sent verbatim), else api_key from CODAT_API_KEY, and
     server_url from CODAT_SERVER_URL, else DEFAULT_SERVER_URL. An empty variable counts as unset."""
+    from ._core import DEFAULT_SERVER_URL
     env = _os.environ
     auth = env.get("CODAT_AUTH_HEADER") or None
     return {"auth_header": auth, "api_key": None if auth else (env.get("CODAT_API_KEY") or None),
-            "server_url": env.get("CODAT_SERVER_URL") or __getattr__("DEFAULT_SERVER_URL")}
+            "server_url": env.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL}
 
 
 def default_client():
