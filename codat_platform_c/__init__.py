@@ -14,7 +14,7 @@ import _thread
 __all__ = [
     "Client", "RetryConfig", "CodatError", "ErrorMessage", "SDKError", "TransportError", "Timeout",
     "get_access_token", "get_company_access_token", "default_client", "USER_AGENT", "LIBCURL_VERSION",
-    "DEFAULT_CONCURRENCY",
+    "DEFAULT_CONCURRENCY", "DEFAULT_SERVER_URL",
     "__version__",
 ]
 
@@ -24,7 +24,7 @@ __all__ = [
 _LAZY = {
     "Client": "_client", "CodatError": "_core", "ErrorMessage": "_core", "SDKError": "_core",
     "TransportError": "_core", "Timeout": "_core", "USER_AGENT": "_core", "LIBCURL_VERSION": "_core",
-    "DEFAULT_CONCURRENCY": "_core", "__version__": "_core", "_core": None,
+    "DEFAULT_CONCURRENCY": "_core", "DEFAULT_SERVER_URL": "_core", "__version__": "_core", "_core": None,
 }
 
 
@@ -41,10 +41,6 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
-
-
-
-DEFAULT_SERVER_URL = "https://api.codat.io"
 
 
 _LONG_MAX = (1 << 63) - 1  # the C core keeps the intervals in a C long
@@ -133,17 +129,25 @@ _default_lock = _thread.allocate_lock()
 _default = None
 
 
+def _settings_from_env():
+    """The Client arguments the environment gives, the one reader of it (default_client() and the command
+    line): auth_header from CODAT_AUTH_HEADER (sent verbatim), else api_key from CODAT_API_KEY, and
+    server_url from CODAT_SERVER_URL, else DEFAULT_SERVER_URL. An empty variable counts as unset."""
+    from ._core import DEFAULT_SERVER_URL
+    env = _os.environ
+    auth = env.get("CODAT_AUTH_HEADER") or None
+    return {"auth_header": auth, "api_key": None if auth else (env.get("CODAT_API_KEY") or None),
+            "server_url": env.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL}
+
+
 def default_client():
     """The module-level client, made on first use from the environment: CODAT_AUTH_HEADER (sent
-    verbatim) or CODAT_API_KEY, and CODAT_SERVER_URL (default https://api.codat.io)."""
+    verbatim) or CODAT_API_KEY, and CODAT_SERVER_URL (default DEFAULT_SERVER_URL, https://api.codat.io)."""
     global _default
     with _default_lock:
         if _default is None or _default.closed:
-            env = _os.environ
-            auth = env.get("CODAT_AUTH_HEADER") or None
-            key = None if auth else (env.get("CODAT_API_KEY") or None)
             from ._client import Client
-            _default = Client(auth, api_key=key, server_url=env.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL)
+            _default = Client(**_settings_from_env())
         return _default
 
 

@@ -6,11 +6,11 @@ from typing import Any, Callable, Literal
 from . import _core
 from ._core import (
     DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY,
+    DEFAULT_SERVER_URL as DEFAULT_SERVER_URL,
     LIBCURL_VERSION as LIBCURL_VERSION,
     USER_AGENT as USER_AGENT,
     CodatError as CodatError,
     ErrorMessage as ErrorMessage,
-    RateLimit as RateLimit,
     SDKError as SDKError,
     Timeout as Timeout,
     TransportError as TransportError,
@@ -18,7 +18,6 @@ from ._core import (
 )
 
 __all__: list[str]
-DEFAULT_SERVER_URL: str
 
 class RetryConfig:
     initial_interval_ms: int

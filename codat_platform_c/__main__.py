@@ -5,16 +5,17 @@ Exit codes: 0 success; 1 the API answered with an error (ErrorMessage/SDKError);
 """
 import argparse
 import json
-import os
 import sys
 
-from codat_platform_c import DEFAULT_SERVER_URL  # plain Python: does not load the C extension
+import codat_platform_c as codat
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_TRANSPORT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-RETIRED_DATE = "2026-10-12"  # when Codat retired GET /companies/{id}/connectionManagement/accessToken
 
 
 def _parser():
+    # read from the C extension, their one definition (loading it costs the help text about 10 ms)
+    default_server_url = codat.DEFAULT_SERVER_URL
+    retired_date = codat._core._RETIRED_DATE  # when Codat retired the connectionManagement endpoint
     p = argparse.ArgumentParser(
         prog="python -m codat_platform_c",
         description="Fetch Codat Platform API access tokens (libcurl + cJSON C core).",
@@ -26,7 +27,7 @@ def _parser():
                        description="Fetch an access token for COMPANY_ID from GET /companies/{id}/accessToken "
                                    "(valid 1 day). With --connection-management from the old "
                                    "connectionManagement/accessToken endpoint, which Codat retired on "
-                                   f"{RETIRED_DATE} (it answers 404 since).")
+                                   f"{retired_date} (it answers 404 since).")
     t.add_argument("company_id")
     endpoint = t.add_mutually_exclusive_group()
     endpoint.add_argument("--connection-management", action="store_true",
@@ -34,8 +35,8 @@ def _parser():
     endpoint.add_argument("--company-token", action="store_true",
                           help="use GET /companies/{id}/accessToken, Codat's live endpoint (the default; "
                                "kept for scripts that pass it)")
-    t.add_argument("--server-url", default=os.environ.get("CODAT_SERVER_URL") or DEFAULT_SERVER_URL,
-                   help=f"API base URL (default: $CODAT_SERVER_URL or {DEFAULT_SERVER_URL})")
+    t.add_argument("--server-url", default=None,
+                   help=f"API base URL (default: $CODAT_SERVER_URL or {default_server_url})")
     t.add_argument("--timeout-ms", type=int, default=None, help="per-attempt timeout in milliseconds")
     t.add_argument("--no-retries", action="store_true", help="make one attempt only")
     t.add_argument("--ca-bundle", default=None, help="PEM file of CAs to trust for HTTPS")
@@ -56,12 +57,11 @@ def _parser():
 
 
 def _client(args):
-    import codat_platform_c as codat
-    auth = os.environ.get("CODAT_AUTH_HEADER") or None
-    key = None if auth else (os.environ.get("CODAT_API_KEY") or None)
-    return codat.Client(auth, api_key=key, server_url=args.server_url, timeout_ms=args.timeout_ms,
-                        retries=None if args.no_retries else codat.RetryConfig(),
-                        verify=args.ca_bundle or True)
+    settings = codat._settings_from_env()
+    if args.server_url is not None:
+        settings["server_url"] = args.server_url
+    return codat.Client(**settings, timeout_ms=args.timeout_ms,
+                        retries=None if args.no_retries else codat.RetryConfig(), verify=args.ca_bundle or True)
 
 
 def _one_line(text):
@@ -80,9 +80,8 @@ def _fail(message, code):
 def _token(args):
     import warnings
 
-    import codat_platform_c as codat
     if args.connection_management:
-        print(f"note: Codat retired GET /companies/{{id}}/connectionManagement/accessToken on {RETIRED_DATE}; "
+        print(f"note: Codat retired GET /companies/{{id}}/connectionManagement/accessToken on {codat._core._RETIRED_DATE}; "
               "without --connection-management this command uses GET /companies/{id}/accessToken",
               file=sys.stderr)
     try:
@@ -113,7 +112,6 @@ def _demo(args):
     import time
     import warnings
 
-    import codat_platform_c as codat
     from codat_platform_c.testing import Reply, StandInServer
 
     auth = "Basic " + "ZGVtby1hcGkta2V5"  # base64("demo-api-key")

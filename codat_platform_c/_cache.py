@@ -379,11 +379,10 @@ class TokenCache:
 
     def get_many(self, method, company_ids, concurrency, endpoint, progress, options):
         client = self._client_or_raise()
-        if isinstance(company_ids, str):
-            raise TypeError("company_ids must be an iterable of str, not a single str")
-        if progress is not None and not callable(progress):
-            raise TypeError("progress must be callable(done, total) or None")
-        ids = list(dict.fromkeys(company_ids))  # duplicates once, first-seen order
+        # The C batch's own checks, messages and duplicate rule (once each, first-seen order), before the
+        # cache is consulted: a bad argument is refused the same way whether or not a request would go out.
+        ids = _core.Client._check_batch_args(client, company_ids, concurrency=concurrency, endpoint=endpoint,
+                                             progress=progress, **options)
         extra = _options_key(options) if options else None
         out = {}
         lead, waits, own = [], [], []
@@ -430,9 +429,10 @@ class TokenCache:
                     out[cid] = dict(value)
             for cid in own:
                 out[cid] = fetched[cid]
-        else:
-            # Nothing to send: still refuse what the C call would refuse (bad endpoint, concurrency, options).
-            method(client, [], concurrency=concurrency, endpoint=endpoint, **options)
+        elif endpoint == CONNECTION_MANAGEMENT:
+            # Nothing to send, every token cached: still warn about the retired endpoint, as the call does.
+            import warnings
+            warnings.warn(_core._RETIRED_WARNING, DeprecationWarning, stacklevel=3)
         again = []
         timeout_ms, deadline = self._deadline(options)
         for cid, flight in waits:

@@ -6,6 +6,7 @@ from typing import Any, Literal, Protocol, TypedDict, final
 __version__: str
 USER_AGENT: str
 LIBCURL_VERSION: str
+DEFAULT_SERVER_URL: str
 DEFAULT_CONCURRENCY: int
 _RETIRED_WARNING: str
 _RETIRED_DATE: str
@@ -18,7 +19,7 @@ class _RetryLike(Protocol):
     retry_connection_errors: bool
     status_codes: Iterable[str | int]
 
-class RateLimit(TypedDict):
+class _RateLimit(TypedDict):  # the shape of Client.rate_limit; a stub-only name
     limit: int | None
     remaining: int | None
     reset: str | None
@@ -108,6 +109,7 @@ class Client:
         self, endpoint: _Endpoint, company_id: str, callback: Callable[[Any, int], object], /, **options: Any
     ) -> int: ...
     def _cancel_async(self, call_id: int, /) -> None: ...
+    def _check_batch_args(self, company_ids: Iterable[str], /, **options: Any) -> list[str]: ...
     def _connection_management_token(
         self,
         company_id: str,
@@ -123,10 +125,8 @@ class Client:
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc_info: object) -> bool: ...
     @property
-    def rate_limit(self) -> RateLimit | None: ...
+    def rate_limit(self) -> _RateLimit | None: ...
     @property
     def server_url(self) -> str: ...
     @property
     def closed(self) -> bool: ...
-
-def _encode_segment(value: str, /) -> str: ...

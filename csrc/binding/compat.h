@@ -26,4 +26,9 @@ static inline PyObject *codat_compat_type_module_by_def(PyTypeObject *type, PyMo
 #define PyType_GetModuleByDef codat_compat_type_module_by_def
 #endif
 
+#if PY_VERSION_HEX < 0x030D0000
+/* public from 3.13; the same function under its older name before */
+#define Py_IsFinalizing _Py_IsFinalizing
+#endif
+
 #endif

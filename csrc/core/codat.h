@@ -52,8 +52,12 @@ void codat_retry_defaults(codat_retry_cfg *cfg);
 /* Adds a status pattern: "429" or "5XX" (a digit then XX). Returns 0, or -1 if the pattern is malformed. */
 int codat_retry_add_status(codat_retry_cfg *cfg, const char *pattern);
 
+/* Codat's API: the server a client talks to when none is given. The one definition: the binding
+ * exports it as codat_platform_c.DEFAULT_SERVER_URL, which the Python layers read. */
+#define CODAT_DEFAULT_SERVER_URL "https://api.codat.io"
+
 typedef struct {
-    const char *server_url;         /* e.g. "https://api.codat.io"; a trailing slash is ignored */
+    const char *server_url;         /* e.g. CODAT_DEFAULT_SERVER_URL; a trailing slash is ignored */
     const char *auth_header;        /* sent verbatim as Authorization; may be NULL */
     const char *user_agent;
     long timeout_ms;                /* per attempt; 0 = no limit */

@@ -44,6 +44,16 @@ sources_for() {
     test_backoff) echo "$CORE/backoff.c" ;;
     test_slots) echo "$CORE/slots.c" ;;
     test_redact) echo "$CORE/redact.c" ;;
+    *) extra_sources_for "$1" ;;
+    esac
+}
+
+# The binding's pure helpers moved to the core (h13bind): one block, so that other edits above merge cleanly.
+TESTS="$TESTS test_base64 test_netaddr"
+extra_sources_for() {
+    case "$1" in
+    test_base64) echo "$CORE/base64.c" ;;
+    test_netaddr) echo "$CORE/netaddr.c" ;;
     esac
 }
 
