@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include "codat.h"
+#include "pure.h"
 
 void codat_retry_defaults(codat_retry_cfg *cfg)
 {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
+#include "pure.h"
 #include "tinytest.h"
 
 static const char UNRESERVED[] =
