@@ -32,7 +32,7 @@ sources_for() {
     fuzz_classify) echo "$CORE/classify.c" ;;
     fuzz_url) echo "$CORE/url.c" ;;
     fuzz_retry_after) echo "$CORE/backoff.c" ;;
-    fuzz_redact) echo "$CORE/redact.c" ;;
+    fuzz_redact) echo "$CORE/redact.c $CORE/redact_secrets.c" ;;
     fuzz_judge) echo "$CORE/judge.c $CORE/classify.c $CORE/backoff.c" ;;
     *) return 1 ;;
     esac

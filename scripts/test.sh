@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "== Sizes and layers (no C function over 70 lines, no file over 600 lines, no call cycle in the core)"
+python3 scripts/check_sizes.py
+python3 scripts/check_calls.py
 echo "== C unit tests"
 bash tests/c/run.sh --quiet
 # Binary wheels for every CPython 3.10-3.13 (scripts/wheel.sh); tests/test_packaging.py installs each into a

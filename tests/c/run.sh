@@ -43,7 +43,7 @@ sources_for() {
     test_classify) echo "$CORE/classify.c" ;;
     test_backoff) echo "$CORE/backoff.c" ;;
     test_slots) echo "$CORE/slots.c" ;;
-    test_redact) echo "$CORE/redact.c" ;;
+    test_redact) echo "$CORE/redact.c $CORE/redact_secrets.c" ;;
     test_judge) echo "$CORE/judge.c $CORE/classify.c $CORE/backoff.c" ;;
     esac
 }
