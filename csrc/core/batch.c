@@ -112,7 +112,7 @@ static codat_outcome run_share(batch_thread *t, batch_hooks *hooks)
         if (sched_running(s) > 0) {
             int still = 0;
             curl_multi_perform(multi, &still);
-            ended = sched_collect(s, codat_now_ms());
+            ended = sched_collect(s, -1);
         }
         int mine_done = t->exhausted && sched_idle(s);
         if (ended > 0 && !mine_done)
@@ -230,8 +230,11 @@ static codat_outcome run_batch(codat_client *c, codat_job **ptrs, size_t n, int 
     b.leader_multi = sched_multi(leader.sched);
     batch_thread helpers[CODAT_MAX_BATCH_THREADS - 1];
     int k = batch_threads(n, concurrency, threads);
-    leader.concurrency = k > 1 ? start_helpers(c, &b, helpers, k, concurrency) : concurrency;
-    sched_configure(leader.sched, leader.concurrency, on_job_done, NULL, &b);
+    leader.concurrency = concurrency;
+    if (k > 1) {
+        leader.concurrency = start_helpers(c, &b, helpers, k, concurrency);
+        sched_configure(leader.sched, leader.concurrency, on_job_done, NULL, &b);
+    }
     codat_outcome rc = run_share(&leader, hooks);
     join_helpers(c, &b, helpers);
     for (size_t i = 0; rc != CODAT_OK && i < n; i++)
@@ -283,7 +286,8 @@ codat_outcome codat_get_tokens(codat_client *c, codat_endpoint which, const char
             prepared = 0; /* the loop still counts it: job_release frees what it made */
     }
     if (prepared) {
-        batch_hooks hooks = {cancel, progress, ctx, codat_now_ms(), codat_now_ms()};
+        double now = codat_now_ms();
+        batch_hooks hooks = {cancel, progress, ctx, now, now};
         rc = run_batch(c, ptrs, n, concurrency < 1 ? 1 : concurrency, threads, &hooks);
         if (n == 1)
             rc = outs[0].outcome;

@@ -102,7 +102,7 @@ static void *io_thread_main(void *arg)
         if (sched_running(s) > 0) {
             int still = 0;
             curl_multi_perform(sched_multi(s), &still);
-            if (sched_collect(s, codat_now_ms()) > 0)
+            if (sched_collect(s, -1) > 0)
                 continue; /* slots opened or retries were planned: start them before waiting */
         }
         double wait = 1000; /* new work and cancels wake the poll through curl_multi_wakeup */

@@ -254,7 +254,8 @@ static void start_one(codat_sched *s, codat_job *job)
  * the order they waited: they are the oldest. */
 static void take_grants(codat_sched *s)
 {
-    if (!atomic_exchange(&s->grants, 0))
+    /* A plain load first: the exchange (a locked instruction) only when a grant came. */
+    if (!atomic_load_explicit(&s->grants, memory_order_relaxed) || !atomic_exchange(&s->grants, 0))
         return;
     job_list granted = {0};
     codat_job *job = s->lists[LIST_SLOT_WAIT].head;
@@ -391,6 +392,8 @@ int sched_collect(codat_sched *s, double now_ms)
     while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
+        if (now_ms < 0)
+            now_ms = codat_now_ms(); /* read once, and only when an attempt did end */
         codat_job *job = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&job);
         attempt_facts facts;

@@ -41,7 +41,8 @@ void sched_add(codat_sched *s, codat_job *job, double now_ms);  /* queued, FIFO 
  * pause's end), or -1 when nothing waits on time. */
 double sched_start_due(codat_sched *s, double now_ms);
 /* Reads libcurl's finished transfers, judges each attempt and applies the verdict. Returns how many
- * attempts ended (the driver plans again before it waits when some did). */
+ * attempts ended (the driver plans again before it waits when some did). now_ms < 0: the clock is read
+ * when the first ended attempt is found (most calls after a perform find none). */
 int sched_collect(codat_sched *s, double now_ms);
 /* Ends the job with that id (async calls), whatever it is doing; done() runs. Unknown ids are ignored. */
 void sched_cancel(codat_sched *s, unsigned long long id, codat_outcome outcome, const char *message);
