@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include "codat.h"
-#include "pure.h"
+#include "url.h"
 
 static int unreserved(unsigned char c)
 {

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <stdarg.h>
 #include "attempt.h"
-#include "pure.h"
+#include "backoff.h"
+#include "classify.h"
+#include "url.h"
 
 /* ---- libcurl callbacks (they run inside curl_multi_perform, on the calling thread, no GIL) ---- */
 

@@ -163,7 +163,7 @@ static int on_io_thread(codat_client *c)
 
 /* closed and io_stop are set together, under the lock that every submission takes to check closed: once
  * the I/O thread sees io_stop it has also seen every call that will ever be submitted, so none can be
- * stranded in the queue. The wakeup is sent under that lock too, so the engine it goes through cannot be
+ * stranded in the queue. The wakeup is sent under that lock too, so the scheduler it goes through cannot be
  * freed meanwhile. The I/O thread cannot join itself: closed from there, it is left to end on its own
  * (detached); from any other thread, close() waits for it to end. */
 void codat_client_close(codat_client *c)

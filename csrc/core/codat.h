@@ -4,7 +4,7 @@
  * Python: no Python.h is included anywhere under csrc/core, every allocation is plain malloc, and all
  * blocking happens here so that the binding can release the GIL around each call.
  *
- * Thread safety: a codat_client may be used by many threads at once. Each call borrows an "engine"
+ * Thread safety: a codat_client may be used by many threads at once. Each call borrows a scheduler
  * (a libcurl multi handle with its own connection cache and a few easy handles) from the client's
  * pool, so concurrent calls never share a live connection, which libcurl forbids.
  */
@@ -63,7 +63,8 @@ typedef struct {
     size_t max_body_bytes;          /* a larger response body is refused; 0 = default (4 MiB) */
     codat_retry_cfg retry;
     unsigned company_limit;         /* requests in flight per company, over every call of the client;
-                                     * 0 = 10, Codat's limit. More wait (interruptibly) for a slot. */
+                                     * 0 = 10, Codat's limit; fixed for the client's life. More wait
+                                     * (interruptibly, first come first served) for a slot. */
 } codat_config;
 
 /* Log levels, numbered as Python's logging module numbers them. */
@@ -170,7 +171,7 @@ unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, 
  * is safe to call at any time. */
 void codat_async_cancel(codat_client *c, unsigned long long id);
 
-/* Helpers the binding uses too (the core's own pure helpers are in pure.h). */
+/* Helpers the binding uses too (the core's other pure helpers are in url.h, classify.h and backoff.h). */
 /* Percent-encodes s[0..len) as one RFC 3986 path segment (only unreserved characters stay). Returns
  * a malloc'd string, or NULL when out of memory. */
 char *codat_encode_segment(const char *s, size_t len);

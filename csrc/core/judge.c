@@ -3,7 +3,8 @@
 #include <string.h>
 #include <curl/curl.h> /* the CURLcode values only: nothing here calls libcurl */
 #include "judge.h"
-#include "pure.h"
+#include "backoff.h"
+#include "classify.h"
 
 int judge_retryable_transport(int curl_code)
 {

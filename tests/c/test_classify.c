@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
-#include "pure.h"
+#include "classify.h"
 #include "tinytest.h"
 
 #define JSON "application/json"
