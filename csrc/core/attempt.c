@@ -203,6 +203,8 @@ void job_release(codat_job *job)
 }
 
 
+/* ---- easy handles ---- */
+
 static CURL *easy_new(const attempt_settings *c)
 {
     CURL *easy = curl_easy_init();
@@ -231,6 +233,8 @@ static CURL *easy_new(const attempt_settings *c)
     return easy;
 }
 
+/* ---- log lines (only at the levels the call asked for) ---- */
+
 static int log_wanted(const codat_job *job, int level)
 {
     return job->log && job->log_level <= level;
@@ -255,6 +259,8 @@ static const char *url_path(const codat_job *job)
     const char *p = strstr(job->url, "/companies/");
     return p ? p : job->url;
 }
+
+/* ---- redacting what came back ---- */
 
 static void growbuf_redact(growbuf *buf, const codat_secrets *secrets)
 {
@@ -311,6 +317,8 @@ static int redact_parsed(void *ctx, cJSON *json)
     return 0;
 }
 
+/* ---- the call's result ---- */
+
 static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *json, CURLcode code,
                    int body_too_large, const char *message)
 {
@@ -356,6 +364,8 @@ static int header_block_complete(const growbuf *h)
 {
     return h->len > 0 && (memmem(h->data, h->len, "\n\r\n", 3) || memmem(h->data, h->len, "\n\n", 2));
 }
+
+/* ---- one attempt: start, collect its facts, detach ---- */
 
 void easy_pool_free(easy_pool *p)
 {
