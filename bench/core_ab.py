@@ -1,11 +1,12 @@
 """Paired A/B of the core's sequential per-call cost: two builds of the extension, the same loopback nginx.
 
-    python bench/core_ab.py A_DIR B_DIR [--calls 2000] [--rounds 7] [--callgrind]
+    python bench/core_ab.py A_DIR B_DIR [--calls 2000] [--rounds 7] [--callgrind] [--mode call|await|batch]
 
 A_DIR and B_DIR are checkouts with the extension built in place (python setup.py build_ext --inplace).
 Each round runs, in a fresh process per build (A and B interleaved, order alternating), --calls blocking
-get_company_access_token calls on one keep-alive connection after 200 warm-up calls, and reports CPU time
-per call (process_time); the medians and the B/A ratio come last. With --callgrind, each build also runs
+get_company_access_token calls on one keep-alive connection after 200 warm-up calls (--mode await: as
+sequential awaits of get_company_access_token_async; --mode batch: one get_access_tokens batch of --calls
+companies), and reports CPU time per call (process_time); the medians and the B/A ratio come last. With --callgrind, each build also runs
 once under valgrind --tool=callgrind with 200 and 200 + --calls calls: the difference / --calls is the
 instructions per call, free of timing noise (the server is another process and is not counted).
 """
@@ -21,22 +22,32 @@ sys.path.insert(0, HERE)
 from server import NginxServer  # noqa: E402
 
 CHILD = r"""
-import sys, time
+import asyncio, sys, time
 sys.path.insert(0, sys.argv[1])
 import codat_platform_c as c
 client = c.Client(auth_header="Basic eA==", server_url=sys.argv[2])
-n = int(sys.argv[3]); warm = int(sys.argv[4])
+n = int(sys.argv[3]); warm = int(sys.argv[4]); mode = sys.argv[5]
 for i in range(warm):
     client.get_company_access_token("warm")
 t0 = time.process_time()
-for i in range(n):
-    client.get_company_access_token("company-%d" % (i % 50))
+if mode == "call":
+    for i in range(n):
+        client.get_company_access_token("company-%d" % (i % 50))
+elif mode == "await":
+    async def main():
+        for i in range(n):
+            await client.get_company_access_token_async("company-%d" % (i % 50))
+    asyncio.run(main())
+else:
+    client.get_access_tokens(["company-%d" % i for i in range(n)], endpoint="company")
 print((time.process_time() - t0) / max(n, 1) * 1e6)
 """
 
+MODE = "call"
+
 
 def run(build, url, n, warm, prefix=()):
-    out = subprocess.run([*prefix, sys.executable, "-c", CHILD, build, url, str(n), str(warm)],
+    out = subprocess.run([*prefix, sys.executable, "-c", CHILD, build, url, str(n), str(warm), MODE],
                          capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -59,7 +70,10 @@ def main():
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--mode", choices=("call", "await", "batch"), default="call")
     args = ap.parse_args()
+    global MODE
+    MODE = args.mode
     srv = NginxServer(tempfile.mkdtemp())
     srv.start()
     try:
