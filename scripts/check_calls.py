@@ -10,6 +10,7 @@ graph. Needs cc, nm and pkg-config's libcurl and libcjson flags (as the build do
 import os
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def symbols(obj):
 def graph():
     cflags = subprocess.run(["pkg-config", "--cflags", "libcurl", "libcjson"], capture_output=True,
                             text=True).stdout.split()
+    # No core file should need Python.h; should one ever include it, the check still compiles it.
+    cflags.append("-I" + sysconfig.get_paths()["include"])
     defs, uses = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for src in sorted(CORE.glob("*.c")):
