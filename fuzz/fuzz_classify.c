@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
+#include "classify.h"
 
 static const long STATUSES[] = {200, 201, 204, 299, 401, 402, 403, 404, 429, 500, 503, 400, 408, 418, 502, 504,
                                 100, 101, 199, 300, 301, 302, 304, 399, 499, 599, 600, 0, -1, 999, 1000, 2147483647L};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
+#include "backoff.h"
 
 static void check(double r)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include "codat.h"
+#include "url.h"
 
 static int unreserved(unsigned char c)
 {

@@ -25,14 +25,15 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
     seconds=$1
     shift
 fi
-TARGETS=${*:-fuzz_classify fuzz_url fuzz_retry_after fuzz_redact}
+TARGETS=${*:-fuzz_classify fuzz_url fuzz_retry_after fuzz_redact fuzz_judge}
 
 sources_for() {
     case "$1" in
     fuzz_classify) echo "$CORE/classify.c" ;;
     fuzz_url) echo "$CORE/url.c" ;;
     fuzz_retry_after) echo "$CORE/backoff.c" ;;
-    fuzz_redact) echo "$CORE/redact.c" ;;
+    fuzz_redact) echo "$CORE/redact.c $CORE/redact_secrets.c" ;;
+    fuzz_judge) echo "$CORE/judge.c $CORE/classify.c $CORE/backoff.c" ;;
     *) return 1 ;;
     esac
 }
@@ -49,7 +50,7 @@ else
     DEP_LIBS="-lcurl -lcjson"
 fi
 CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
--fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$CORE $DEP_CFLAGS"
+-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -iquote $CORE $DEP_CFLAGS"
 
 mkdir -p "$BUILD"
 failed=0

@@ -28,7 +28,7 @@
 #        there, and it costs over a minute.
 #      - sys.getallocatedblocks()/mallinfo leak checks still run but prove nothing here (with
 #        PYTHONMALLOC=malloc and ASan's allocator both read 0); LeakSanitizer covers leaks instead.
-# 3. fuzz/run.sh FUZZ_SECONDS (libFuzzer + ASan + UBSan on classify.c, url.c, backoff.c, redact.c).
+# 3. fuzz/run.sh FUZZ_SECONDS (libFuzzer + ASan + UBSan on classify.c, url.c, backoff.c, redact.c, judge.c).
 #
 # Exits nonzero on any test failure, sanitizer report, leak through our code, or fuzz finding.
 set -uo pipefail

@@ -15,6 +15,9 @@ bash tests/c/run.sh --quiet >build/ci/c_tests.log 2>&1 &
 c_tests=$!
 bash scripts/setup.sh
 c_rc=0; wait "$c_tests" || c_rc=$?
+echo "== Sizes and layers (no C function over 70 lines, no file over 600 lines, no call cycle in the core)"
+python3 scripts/check_sizes.py
+python3 scripts/check_calls.py
 echo "== C unit tests"
 cat build/ci/c_tests.log
 [ "$c_rc" -eq 0 ] || { echo "test.sh: C unit tests failed (exit $c_rc)"; exit 1; }

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include "codat.h"
+#include "backoff.h"
 
 void codat_retry_defaults(codat_retry_cfg *cfg)
 {
@@ -67,7 +68,7 @@ double codat_parse_retry_after(const char *value, double now_s)
         double seconds = 0;
         const char *p = value;
         /* Saturate rather than refuse: a server asking for "forever" must not be retried at the normal
-         * pace; the engine then sees a wait beyond any budget and stops at once. */
+         * pace; the judge then sees a wait beyond any budget and stops at once. */
         for (; isdigit((unsigned char)*p); p++)
             if (seconds < 1e9)
                 seconds = seconds * 10 + (*p - '0');

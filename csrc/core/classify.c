@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <ctype.h>
 #include "codat.h"
+#include "classify.h"
 
 int codat_is_json_content_type(const char *content_type)
 {

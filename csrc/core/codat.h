@@ -4,7 +4,7 @@
  * Python: no Python.h is included anywhere under csrc/core, every allocation is plain malloc, and all
  * blocking happens here so that the binding can release the GIL around each call.
  *
- * Thread safety: a codat_client may be used by many threads at once. Each call borrows an "engine"
+ * Thread safety: a codat_client may be used by many threads at once. Each call borrows a scheduler
  * (a libcurl multi handle with its own connection cache and a few easy handles) from the client's
  * pool, so concurrent calls never share a live connection, which libcurl forbids.
  */
@@ -67,7 +67,8 @@ typedef struct {
     size_t max_body_bytes;          /* a larger response body is refused; 0 = default (4 MiB) */
     codat_retry_cfg retry;
     unsigned company_limit;         /* requests in flight per company, over every call of the client;
-                                     * 0 = 10, Codat's limit. More wait (interruptibly) for a slot. */
+                                     * 0 = 10, Codat's limit; fixed for the client's life. More wait
+                                     * (interruptibly, first come first served) for a slot. */
 } codat_config;
 
 /* Log levels, numbered as Python's logging module numbers them. */
@@ -174,42 +175,13 @@ unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, 
  * is safe to call at any time. */
 void codat_async_cancel(codat_client *c, unsigned long long id);
 
-/* Pure helpers, unit-tested alone. */
+/* Helpers the binding uses too (the core's other pure helpers are in url.h, classify.h and backoff.h). */
 /* Percent-encodes s[0..len) as one RFC 3986 path segment (only unreserved characters stay). Returns
  * a malloc'd string, or NULL when out of memory. */
 char *codat_encode_segment(const char *s, size_t len);
-/* server_url + path for an endpoint and company. NULL when out of memory. */
-char *codat_build_url(const char *server_url, codat_endpoint which, const char *company_id);
 /* Checks a server URL: http(s) scheme, a host, no whitespace or control characters, no userinfo,
  * query or fragment. Returns 0 if good, else -1 with a reason in err. */
 int codat_check_server_url(const char *url, char *err, size_t errlen);
-
-/* Whether a content type is application/json (parameters and case ignored). */
-int codat_is_json_content_type(const char *content_type);
-/* The outcome of one HTTP answer; when it returns CODAT_OK or CODAT_ERROR_MESSAGE, *json_out holds the
- * parsed object (the caller frees it). */
-codat_outcome codat_classify(long status, const char *content_type, const char *body, size_t len,
-                             cJSON **json_out);
-/* codat_classify, with *why set to a static sentence saying what was wrong for a CODAT_SDK_ERROR on a 2XX
- * (e.g. "the answer holds no accessToken string"), else NULL. A 2XX is CODAT_OK only with an
- * application/json object whose accessToken is a string. */
-codat_outcome codat_classify_why(long status, const char *content_type, const char *body, size_t len,
-                                 cJSON **json_out, const char **why);
-/* Copies s[0..len) into out (cap bytes, NUL-terminated), each broken UTF-8 byte and each NUL replaced by
- * U+FFFD, stopping before a character that would not fit whole. Returns the bytes written. */
-size_t codat_utf8_repair(const char *s, size_t len, char *out, size_t cap);
-/* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-int codat_is_valid_utf8(const char *s, size_t len);
-/* Whether the status is an ErrorMessage status (401, 402, 403, 404, 429, 500, 503). */
-int codat_is_error_message_status(long status);
-
-/* Backoff before retry number `retry` (0 for the first retry), in ms, as codat-platform 6 computes it:
- * interval = min(initial * exponent^retry, max_interval), then a delay drawn in [interval/2, interval)
- * by jitter in [0, 1). */
-long codat_backoff_delay_ms(const codat_retry_cfg *cfg, int retry, double jitter);
-/* Parses a Retry-After value: delta seconds or an HTTP date (relative to now_s, Unix seconds).
- * Returns seconds >= 0, or -1 when absent or malformed. */
-double codat_parse_retry_after(const char *value, double now_s);
 
 #ifdef __cplusplus
 }

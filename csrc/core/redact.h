@@ -41,6 +41,9 @@ int codat_secrets_add_url_userinfo(codat_secrets *s, const char *url);
 /* Adds one secret as it is (at least 4 bytes, else ignored). 0, or -1 when out of memory. */
 int codat_secrets_add(codat_secrets *s, const char *secret, size_t len);
 
+/* The value of a hexadecimal digit, or -1 (shared by the two files). */
+int codat_hex_value(unsigned char c);
+
 /* Where the first secret starts in text[0..len), reading escapes as described above: returns its offset
  * and sets *match_len to the bytes it spans in text; or returns (size_t)-1. */
 size_t codat_find_secret(const char *text, size_t len, const char *secret, size_t secret_len,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <curl/curl.h>
 #include "codat.h"
+#include "url.h"
 
 static int is_unreserved(unsigned char ch)
 {

@@ -14,7 +14,7 @@
 # "N passed, M failed" over all passes and exits nonzero if anything failed. A build failure, a crash, a
 # valgrind error or a sanitizer report counts as one failure of that run (on top of failed tests).
 # Artefacts go only to tests/c/build/. CC, SAN_CC, VALGRIND=0, SANITIZE=0 and CODAT_CORE_DIR (another
-# directory holding url.c, classify.c, backoff.c, slots.c, redact.c and codat.h) are read from the environment.
+# directory holding url.c, classify.c, backoff.c, slots.c, redact*.c, judge.c and the headers) are read from the environment.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,14 +36,15 @@ for arg in "$@"; do
 done
 
 # test name -> the core sources it needs
-TESTS="test_url test_classify test_backoff test_slots test_redact"
+TESTS="test_url test_classify test_backoff test_slots test_redact test_judge"
 sources_for() {
     case "$1" in
     test_url) echo "$CORE/url.c" ;;
     test_classify) echo "$CORE/classify.c" ;;
     test_backoff) echo "$CORE/backoff.c" ;;
     test_slots) echo "$CORE/slots.c" ;;
-    test_redact) echo "$CORE/redact.c" ;;
+    test_redact) echo "$CORE/redact.c $CORE/redact_secrets.c" ;;
+    test_judge) echo "$CORE/judge.c $CORE/classify.c $CORE/backoff.c" ;;
     *) extra_sources_for "$1" ;;
     esac
 }
@@ -69,8 +70,9 @@ if [ -z "${SAN_CC:-}" ]; then
     if command -v clang >/dev/null 2>&1; then SAN_CC=clang; else SAN_CC=gcc; fi
 fi
 # the same language flags as setup.py
-BASE_CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I$CORE -I$HERE $DEP_CFLAGS"
-LIBS="$DEP_LIBS -lm"
+# -iquote, not -I: csrc/core/sched.h must not stand in for the system <sched.h> that <pthread.h> includes
+BASE_CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -iquote $CORE -iquote $HERE $DEP_CFLAGS"
+LIBS="$DEP_LIBS -lm -lpthread"
 # UBSan keeps going after a report so that every test still prints its result; any "runtime error:"
 # in the output fails the run all the same. ASan errors stop the binary.
 SAN_FLAGS="-O1 -fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
+#include "backoff.h"
 #include "tinytest.h"
 
 /* ---- codat_retry_defaults ---- */

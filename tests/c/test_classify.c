@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
+#include "classify.h"
 #include "tinytest.h"
 
 #define JSON "application/json"

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codat.h"
+#include "url.h"
 #include "tinytest.h"
 
 static const char UNRESERVED[] =

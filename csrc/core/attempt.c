@@ -1,37 +1,15 @@
-/* transfer.c: one call's life: its request, each attempt on an easy handle, and the decision after each
- * attempt (done, or retry after a delay). The engine (engine.c) decides when attempts run. */
+/* attempt.c: see attempt.h. The libcurl callbacks, the credentials to redact, the job's request, each
+ * attempt on an easy handle, the facts it left, and the call's result. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdarg.h>
-#include "internal.h"
-
-int growbuf_append(growbuf *b, const char *data, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return -1;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-void growbuf_free(growbuf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
+#include "attempt.h"
+#include "backoff.h"
+#include "classify.h"
+#include "url.h"
 
 /* ---- libcurl callbacks (they run inside curl_multi_perform, on the calling thread, no GIL) ---- */
 
@@ -161,8 +139,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 
 /* ---- the job ---- */
 
-int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,
-             const codat_call_opts *opts, codat_result *out)
+int job_prepare(codat_job *job, const attempt_settings *c, codat_endpoint which, const char *company_id,
+                const codat_call_opts *opts, codat_result *out)
 {
     memset(job, 0, sizeof *job);
     job->out = out;
@@ -224,7 +202,10 @@ void job_release(codat_job *job)
     job->secrets_state = 0;
 }
 
-static CURL *easy_new(codat_client *c)
+
+/* ---- easy handles ---- */
+
+static CURL *easy_new(const attempt_settings *c)
 {
     CURL *easy = curl_easy_init();
     if (!easy)
@@ -252,6 +233,8 @@ static CURL *easy_new(codat_client *c)
     return easy;
 }
 
+/* ---- log lines (only at the levels the call asked for) ---- */
+
 static int log_wanted(const codat_job *job, int level)
 {
     return job->log && job->log_level <= level;
@@ -277,123 +260,7 @@ static const char *url_path(const codat_job *job)
     return p ? p : job->url;
 }
 
-/* A slot among the company's company_limit, over every thread, batch and async call of the client. */
-static int take_company_slot(codat_client *c, codat_job *job)
-{
-    pthread_mutex_lock(&c->slots_lock);
-    int got = codat_slots_take(&c->slots, job->company_key, c->company_limit);
-    pthread_mutex_unlock(&c->slots_lock);
-    job->holds_slot = got == 1;
-    return got;
-}
-
-static void give_company_slot(codat_client *c, codat_job *job)
-{
-    if (!job->holds_slot)
-        return;
-    pthread_mutex_lock(&c->slots_lock);
-    codat_slots_give(&c->slots, job->company_key);
-    pthread_mutex_unlock(&c->slots_lock);
-    job->holds_slot = 0;
-}
-
-int job_start_attempt(codat_engine *e, codat_job *job)
-{
-    int slot = take_company_slot(e->client, job);
-    if (slot < 0)
-        return -1;
-    if (slot == 0) {
-        if (!job->waited_for_slot && log_wanted(job, CODAT_LOG_DEBUG))
-            job_log(job, CODAT_LOG_DEBUG, "GET %s: %u requests for this company are in flight; waiting for one "
-                    "to end", url_path(job), e->client->company_limit);
-        job->waited_for_slot = 1;
-        job->state = JOB_WAITING;
-        job->next_at_ms = codat_now_ms() + CODAT_SLOT_RECHECK_MS;
-        return 1;
-    }
-    CURL *easy = e->n_idle_easy > 0 ? e->idle_easy[--e->n_idle_easy] : easy_new(e->client);
-    if (!easy) {
-        give_company_slot(e->client, job);
-        return -1;
-    }
-    job->easy = easy;
-    job->body.len = 0;
-    job->hdrs.len = 0;
-    job->body_too_large = 0;
-    job->headers_too_large = 0;
-    job->redacted = 0;
-    job->retry_after_s = -1;
-    job->errbuf[0] = '\0';
-    curl_easy_setopt(easy, CURLOPT_URL, job->url);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers ? job->headers : e->client->base_headers);
-    curl_easy_setopt(easy, CURLOPT_PROXY, job->https ? e->client->proxy_https : e->client->proxy_http);
-    /* Over HTTPS the server may offer HTTP/2 (ALPN): transfers that start together then wait for the first
-     * connection's handshake and share it as streams, instead of each opening its own connection. Never
-     * over plain http://, which is HTTP/1.1 here: libcurl would hold every new transfer to a host until the
-     * first one's whole response came back, only to learn that. */
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, job->https ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, job->timeout_ms > 0 ? job->timeout_ms : 0L);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->errbuf);
-    job->attempt_start_ms = codat_now_ms();
-    if (curl_multi_add_handle(e->multi, easy) != CURLM_OK) {
-        job->easy = NULL;
-        curl_easy_cleanup(easy);
-        give_company_slot(e->client, job);
-        return -1;
-    }
-    job->state = JOB_RUNNING;
-    return 0;
-}
-
-static void easy_return(codat_engine *e, codat_job *job)
-{
-    give_company_slot(e->client, job);
-    if (!job->easy)
-        return;
-    curl_multi_remove_handle(e->multi, job->easy);
-    curl_easy_setopt(job->easy, CURLOPT_ERRORBUFFER, NULL);
-    if (e->n_idle_easy < CODAT_MAX_IDLE_EASY)
-        e->idle_easy[e->n_idle_easy++] = job->easy;
-    else
-        curl_easy_cleanup(job->easy);
-    job->easy = NULL;
-}
-
-/* Transport failures worth another attempt: the network or the server may recover. Certificate and
- * configuration errors never do, so retrying them would only stall the caller for the whole budget. */
-static int retryable_transport(CURLcode code)
-{
-    switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-    /* xorshift64*: jitter only needs to decorrelate clients, not to be unpredictable. */
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
+/* ---- redacting what came back ---- */
 
 static void growbuf_redact(growbuf *buf, const codat_secrets *secrets)
 {
@@ -438,8 +305,9 @@ static void redact_attempt(codat_job *job)
 /* The parsed answer, every string of it (keys too): a secret may hide in an escape that only the parser
  * resolves ("\\u002B" in the raw text is "\u002B" in the string). Returns 0, or -1 when out of memory
  * (the answer must then not be shown). */
-static int redact_parsed(codat_job *job, cJSON *json)
+static int redact_parsed(void *ctx, cJSON *json)
 {
+    codat_job *job = ctx;
     if (!json)
         return 0;
     const codat_secrets *secrets = job_secrets(job);
@@ -449,22 +317,10 @@ static int redact_parsed(codat_job *job, cJSON *json)
     return 0;
 }
 
-static const char *outcome_name(codat_outcome o)
-{
-    switch (o) {
-    case CODAT_OK: return "ok";
-    case CODAT_ERROR_MESSAGE: return "ErrorMessage";
-    case CODAT_SDK_ERROR: return "SDKError";
-    case CODAT_TRANSPORT: return "TransportError";
-    case CODAT_TIMEOUT: return "Timeout";
-    case CODAT_CANCELLED: return "cancelled";
-    case CODAT_BAD_INPUT: return "bad input";
-    default: return "out of memory";
-    }
-}
+/* ---- the call's result ---- */
 
-static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *json,
-                   CURLcode code, const char *message)
+static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *json, CURLcode code,
+                   int body_too_large, const char *message)
 {
     codat_result *r = job->out;
     if (outcome != CODAT_OK)
@@ -474,7 +330,7 @@ static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *js
     r->json = json;
     r->curl_code = (int)code;
     r->retry_after_s = job->retry_after_s;
-    r->body_too_large = job->body_too_large;
+    r->body_too_large = body_too_large;
     r->attempts = job->retries_done + 1;
     /* Hand the buffers over rather than copying them. */
     r->body = job->body.data;
@@ -488,22 +344,19 @@ static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *js
     if (message)
         snprintf(r->message, sizeof r->message, "%s", message);
     job->state = JOB_DONE;
-    if (outcome != CODAT_OK && outcome != CODAT_CANCELLED && log_wanted(job, CODAT_LOG_DEBUG)) {
+    /* A cancel, and a call cut short by close(), are not failures of the request: not logged. */
+    if (outcome != CODAT_OK && outcome != CODAT_CANCELLED && outcome != CODAT_BAD_INPUT &&
+        log_wanted(job, CODAT_LOG_DEBUG)) {
         char detail[300] = "";
         if (status)
             snprintf(detail, sizeof detail, " (status %ld)", status);
         else if (message)
             snprintf(detail, sizeof detail, ": %s", message);
         job_log(job, CODAT_LOG_DEBUG, "GET %s failed after %d attempt%s: %s%s", url_path(job), r->attempts,
-                r->attempts == 1 ? "" : "s", outcome_name(outcome), detail);
+                r->attempts == 1 ? "" : "s", judge_outcome_name(outcome), detail);
     }
 }
 
-void job_abort(codat_engine *e, codat_job *job, codat_outcome outcome, const char *message)
-{
-    easy_return(e, job);
-    finish(job, outcome, 0, NULL, CURLE_ABORTED_BY_CALLBACK, message);
-}
 
 /* Whether the kept header block (the final response's: it restarts at each status line) holds its
  * closing blank line, i.e. all of its headers came. Trailers of a chunked body may follow that line. */
@@ -512,116 +365,135 @@ static int header_block_complete(const growbuf *h)
     return h->len > 0 && (memmem(h->data, h->len, "\n\r\n", 3) || memmem(h->data, h->len, "\n\n", 2));
 }
 
-void job_finish_attempt(codat_engine *e, codat_job *job, CURLcode code)
-{
-    long status = 0;
-    char *content_type = NULL;
-    long new_connections = -1;
-    curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(job->easy, CURLINFO_CONTENT_TYPE, &content_type);
-    curl_easy_getinfo(job->easy, CURLINFO_NUM_CONNECTS, &new_connections);
+/* ---- one attempt: start, collect its facts, detach ---- */
 
-    /* A kept-alive connection that the server closed or reset while it sat in the pool: the request went
-     * out on it and got nothing back (a broken pipe, a reset, or an empty reply). It never reached the
-     * server, so send it again at once on another connection, as libcurl itself does for some of these
-     * cases: no backoff, not counted as an attempt, and also with retries off. libcurl closed the dead
-     * connection, so each such resend removes one from the pool and this ends. */
-    if ((code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING) &&
-        new_connections == 0 && job->hdrs.len == 0 && job->body.len == 0) {
+void easy_pool_free(easy_pool *p)
+{
+    for (int i = 0; i < p->n; i++)
+        curl_easy_cleanup(p->idle[i]);
+    p->n = 0;
+}
+
+int attempt_start(CURLM *multi, easy_pool *pool, const attempt_settings *net, codat_job *job)
+{
+    CURL *easy = pool->n > 0 ? pool->idle[--pool->n] : easy_new(net);
+    if (!easy)
+        return -1;
+    job->easy = easy;
+    job->body.len = 0;
+    job->hdrs.len = 0;
+    job->body_too_large = 0;
+    job->headers_too_large = 0;
+    job->redacted = 0;
+    job->retry_after_s = -1;
+    job->errbuf[0] = '\0';
+    curl_easy_setopt(easy, CURLOPT_URL, job->url);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers ? job->headers : net->base_headers);
+    curl_easy_setopt(easy, CURLOPT_PROXY, job->https ? net->proxy_https : net->proxy_http);
+    /* Over HTTPS the server may offer HTTP/2 (ALPN): transfers that start together then wait for the first
+     * connection's handshake and share it as streams, instead of each opening its own connection. Never
+     * over plain http://, which is HTTP/1.1 here: libcurl would hold every new transfer to a host until the
+     * first one's whole response came back, only to learn that. */
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, job->https ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, job->timeout_ms > 0 ? job->timeout_ms : 0L);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->errbuf);
+    job->attempt_start_ms = codat_now_ms();
+    if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+        job->easy = NULL;
+        curl_easy_cleanup(easy);
+        return -1;
+    }
+    return 0;
+}
+
+void attempt_detach(CURLM *multi, easy_pool *pool, codat_job *job)
+{
+    if (!job->easy)
+        return;
+    curl_multi_remove_handle(multi, job->easy);
+    curl_easy_setopt(job->easy, CURLOPT_ERRORBUFFER, NULL);
+    if (pool->n < CODAT_MAX_IDLE_EASY)
+        pool->idle[pool->n++] = job->easy;
+    else
+        curl_easy_cleanup(job->easy);
+    job->easy = NULL;
+}
+
+void attempt_collect(codat_job *job, CURLcode code, attempt_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    char *content_type = NULL;
+    f->new_connections = -1;
+    curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &f->status);
+    curl_easy_getinfo(job->easy, CURLINFO_CONTENT_TYPE, &content_type);
+    curl_easy_getinfo(job->easy, CURLINFO_NUM_CONNECTS, &f->new_connections);
+    /* Redact before the judge parses, so that neither the body nor the parsed error object can carry a
+     * secret that a misbehaving server or proxy echoed back. */
+    if (code == CURLE_OK && (f->status < 200 || f->status >= 300))
+        redact_attempt(job);
+    f->curl_code = (int)code;
+    f->code_text = curl_easy_strerror(code);
+    f->error_text = job->errbuf[0] ? job->errbuf : f->code_text;
+    f->content_type = content_type;
+    f->body = job->body.data;
+    f->body_len = job->body.len;
+    f->headers_len = job->hdrs.len;
+    f->headers_complete = header_block_complete(&job->hdrs);
+    f->body_too_large = job->body_too_large;
+    f->headers_too_large = job->headers_too_large;
+    f->max_body = job->max_body;
+    f->retry_after_s = job->retry_after_s;
+    f->rate_limit_seen = job->rl_limit >= 0 || job->rl_remaining >= 0 || job->rl_reset[0];
+    f->redact_json = redact_parsed;
+    f->redact_ctx = job;
+}
+
+void attempt_log_verdict(const codat_job *job, const judge_verdict *v, double now_ms)
+{
+    if (v->kind == VERDICT_RESEND) {
         if (log_wanted(job, CODAT_LOG_DEBUG))
             job_log(job, CODAT_LOG_DEBUG, "GET %s: the kept-alive connection was dead (%s); sending again",
-                    url_path(job), curl_easy_strerror(code));
-        easy_return(e, job);
-        job->next_at_ms = codat_now_ms();
-        job->state = JOB_WAITING;
+                    url_path(job), v->message);
         return;
     }
-    /* libcurl reports success when the connection closes inside the header block; that answer is cut
-     * short like a truncated body, not a 2XX with an empty body. */
-    if (code == CURLE_OK && !job->body_too_large && !header_block_complete(&job->hdrs)) {
-        code = CURLE_PARTIAL_FILE;
-        snprintf(job->errbuf, sizeof job->errbuf, "connection closed inside the response headers");
-    }
-    char message[256] = "";
-    codat_outcome outcome;
-    cJSON *json = NULL;
-    int retryable = 0;
-    if (job->rl_limit >= 0 || job->rl_remaining >= 0 || job->rl_reset[0])
-        client_note_rate_limit(e->client, job);
-
-    if (code == CURLE_FILESIZE_EXCEEDED)
-        job->body_too_large = 1;
-    if (job->body_too_large) {
-        outcome = CODAT_SDK_ERROR;
-        snprintf(message, sizeof message, "response %s max_body_bytes (%zu bytes)",
-                 job->headers_too_large ? "headers exceed" : "body exceeds", job->max_body);
-    } else if (code == CURLE_OK) {
-        /* Redact before parsing, so that neither the body nor the parsed error object can carry a
-         * secret that a misbehaving server or proxy echoed back. */
-        if (status < 200 || status >= 300)
-            redact_attempt(job);
-        const char *why = NULL;
-        outcome = codat_classify_why(status, content_type, job->body.data, job->body.len, &json, &why);
-        if (why)
-            snprintf(message, sizeof message, "%s", why);
-        if (redact_parsed(job, json) < 0) {
-            cJSON_Delete(json);
-            json = NULL;
-            outcome = CODAT_NO_MEMORY;
-        }
-        retryable = outcome != CODAT_OK && job->retry.enabled && status > 0 && status < CODAT_MAX_STATUS &&
-                    job->retry.retry_status[status];
-    } else {
-        outcome = code == CURLE_OPERATION_TIMEDOUT ? CODAT_TIMEOUT : CODAT_TRANSPORT;
-        /* The error buffer names host and port at most; the request headers never reach it. */
-        snprintf(message, sizeof message, "%s", job->errbuf[0] ? job->errbuf : curl_easy_strerror(code));
-        /* libcurl 7.x answers a header line over its 100 KB limit with "Out of memory" once the status
-         * line has come; say what happened instead (a real allocation failure is far rarer). */
-        if (code == CURLE_OUT_OF_MEMORY && status > 0)
-            snprintf(message, sizeof message, "a response header line is too long (libcurl's limit is 100 KB)");
-        retryable = job->retry.enabled && job->retry.retry_connection_errors && retryable_transport(code);
-        status = 0;
-    }
-    easy_return(e, job);
     if (log_wanted(job, CODAT_LOG_DEBUG)) {
-        double ms = codat_now_ms() - job->attempt_start_ms;
-        if (status)
-            job_log(job, CODAT_LOG_DEBUG, "GET %s -> %ld in %.1f ms (attempt %d)", url_path(job), status, ms,
+        double ms = now_ms - job->attempt_start_ms;
+        if (v->status)
+            job_log(job, CODAT_LOG_DEBUG, "GET %s -> %ld in %.1f ms (attempt %d)", url_path(job), v->status, ms,
                     job->retries_done + 1);
         else
             job_log(job, CODAT_LOG_DEBUG, "GET %s -> %s in %.1f ms (attempt %d): %s", url_path(job),
-                    outcome_name(outcome), ms, job->retries_done + 1, message);
+                    judge_outcome_name(v->outcome), ms, job->retries_done + 1, v->message);
     }
+    if (v->kind == VERDICT_RETRY && log_wanted(job, CODAT_LOG_INFO)) {
+        char reason[64];
+        if (v->status)
+            snprintf(reason, sizeof reason, "status %ld", v->status);
+        else
+            snprintf(reason, sizeof reason, "%s", judge_outcome_name(v->outcome));
+        job_log(job, CODAT_LOG_INFO, "GET %s: retrying after %s in %.3f s%s (retry %d)", url_path(job), reason,
+                v->delay_ms / 1000.0, job->retry_after_s >= 0 ? " (Retry-After)" : "", job->retries_done + 1);
+    }
+}
 
-    if (retryable) {
-        double now = codat_now_ms();
-        double jitter = (double)(rng_next(&e->rng) >> 11) / 9007199254740992.0; /* [0, 1) */
-        double delay = (double)codat_backoff_delay_ms(&job->retry, job->retries_done, jitter);
-        /* Retry-After is a floor, not a replacement: "Retry-After: 0" on every answer must not turn the
-         * retry loop into a tight one that hammers the server for the whole budget. */
-        if (job->retry_after_s >= 0 && job->retry_after_s * 1000.0 > delay)
-            delay = job->retry_after_s * 1000.0;
-        /* Never sleep past the budget: a Retry-After of hours fails now, with the answer that asked for it. */
-        if (now + delay - job->start_ms <= (double)job->retry.max_elapsed_ms) {
-            if (json)
-                cJSON_Delete(json);
-            if (log_wanted(job, CODAT_LOG_INFO)) {
-                char reason[64];
-                if (status)
-                    snprintf(reason, sizeof reason, "status %ld", status);
-                else
-                    snprintf(reason, sizeof reason, "%s", outcome_name(outcome));
-                job_log(job, CODAT_LOG_INFO, "GET %s: retrying after %s in %.3f s%s (retry %d)", url_path(job),
-                        reason, delay / 1000.0, job->retry_after_s >= 0 ? " (Retry-After)" : "",
-                        job->retries_done + 1);
-            }
-            job->retries_done++;
-            job->next_at_ms = now + delay;
-            job->state = JOB_WAITING;
-            if (status == 429 && job->retry_after_s > 0)
-                engine_note_pause(e, job->next_at_ms);
-            return;
-        }
-    }
-    finish(job, outcome, status, json, code, message[0] ? message : NULL);
+void attempt_log_slot_wait(codat_job *job, unsigned limit)
+{
+    if (!job->waited_for_slot && log_wanted(job, CODAT_LOG_DEBUG))
+        job_log(job, CODAT_LOG_DEBUG, "GET %s: %u requests for this company are in flight; waiting for one "
+                "to end", url_path(job), limit);
+    job->waited_for_slot = 1;
+}
+
+void attempt_finish(codat_job *job, const judge_verdict *v)
+{
+    finish(job, v->outcome, v->status, v->json, (CURLcode)v->curl_code, v->body_too_large,
+           v->message[0] ? v->message : NULL);
+}
+
+void attempt_abort(codat_job *job, codat_outcome outcome, const char *message)
+{
+    finish(job, outcome, 0, NULL, CURLE_ABORTED_BY_CALLBACK, job->body_too_large, message);
 }

@@ -1,0 +1,102 @@
+"""A request over its company's limit waits in that company's first-come-first-served list and is woken
+when a slot frees: it does not poll (csrc/core/slots.c, sched.c)."""
+import asyncio
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+import codat_platform_c as codat
+from codat_platform_c.testing import Reply
+from conftest import AUTH
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def wakeups(tid):
+    """How many times the thread went to sleep and was woken (voluntary context switches)."""
+    with open(f"/proc/self/task/{tid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches")
+
+
+def test_waiters_are_served_in_the_order_they_came(server):
+    # One slot for the company: the first call holds it 0.5 s; four more arrive 60 ms apart and wait. Each
+    # is sent only when the one before it ends, in the order they asked, whichever thread polls when.
+    server.script("busy", Reply(delay_s=0.5), *[Reply(delay_s=0.05)] * 4)
+    names = ["A", "B", "C", "D", "E"]
+    errors = []
+    with codat.Client(AUTH, server_url=server.url, company_concurrency_limit=1) as client:
+        def call(name):
+            try:
+                client.get_access_token("busy", http_headers={"X-Order": name})
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        threads = []
+        for i, name in enumerate(names):
+            th = threading.Thread(target=call, args=(name,))
+            th.start()
+            threads.append(th)
+            time.sleep(0.1 if i == 0 else 0.06)
+        for th in threads:
+            th.join()
+    assert not errors
+    arrived = [r.headers["x-order"] for r in sorted(server.requests, key=lambda r: r.time)]
+    assert arrived == names
+
+
+@linux_only
+def test_a_blocking_call_waiting_for_a_slot_does_not_poll(server):
+    # While a call waits a second for its company's only slot, its thread wakes for the Ctrl-C check
+    # (every 50 ms: about 20 times), not every few milliseconds to look at the slot again.
+    server.script("busy", Reply(delay_s=1.2), Reply())
+    with codat.Client(AUTH, server_url=server.url, company_concurrency_limit=1) as client:
+        holder = threading.Thread(target=client.get_access_token, args=("busy",))
+        holder.start()
+        time.sleep(0.15)  # the holder's request is in flight
+        seen = {}
+
+        def waiter():
+            tid = threading.get_native_id()
+            before = wakeups(tid)
+            t = time.monotonic()
+            client.get_access_token("busy")
+            seen["wait"] = time.monotonic() - t
+            seen["wakeups"] = wakeups(tid) - before
+
+        th = threading.Thread(target=waiter)
+        th.start()
+        th.join()
+        holder.join()
+    assert seen["wait"] > 0.8, seen
+    per_second = seen["wakeups"] / seen["wait"]
+    assert per_second < 60, seen  # a 5 ms re-check alone would be 200 a second
+
+
+@linux_only
+def test_an_await_waiting_for_a_slot_does_not_poll(server):
+    # The same for asynchronous calls: the threads that drive them stay asleep while one waits for a slot.
+    server.script("busy", Reply(delay_s=1.2), Reply())
+    before_tasks = set(os.listdir("/proc/self/task"))
+
+    async def main(client):
+        first = asyncio.ensure_future(client.get_access_token_async("busy"))
+        await asyncio.sleep(0.15)
+        new = set(os.listdir("/proc/self/task")) - before_tasks
+        counts = {tid: wakeups(tid) for tid in new}
+        t = time.monotonic()
+        await client.get_access_token_async("busy")
+        wait = time.monotonic() - t
+        await first
+        woke = sum(wakeups(tid) - n for tid, n in counts.items() if os.path.exists(f"/proc/self/task/{tid}"))
+        return wait, woke
+
+    with codat.Client(AUTH, server_url=server.url, company_concurrency_limit=1) as client:
+        wait, woke = asyncio.run(main(client))
+    assert wait > 0.8, wait
+    assert woke / wait < 60, (woke, wait)  # a 5 ms re-check alone would be 200 a second
