@@ -165,6 +165,18 @@ def test_missing_library_names_the_debian_package(tmp_path):
     assert "apt-get install" in r.stderr
 
 
+def test_every_subpackage_is_listed_in_pyproject():
+    """A package directory missing from [tool.setuptools] packages still lands in the wheel, as data files,
+    with only a warning in the build log ("absent from the `packages` configuration"), until setuptools drops
+    it: each one must be listed."""
+    import tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {init.parent.relative_to(ROOT).as_posix().replace("/", ".")
+             for init in (ROOT / "codat_platform_c").rglob("__init__.py")}
+    assert found - listed == set(), f"packages missing from pyproject.toml: {sorted(found - listed)}"
+    assert "codat_platform_c.testing" in listed
+
+
 def test_version_in_one_place():
     import tomllib
     import codat_platform_c as codat
