@@ -40,8 +40,51 @@ static inline module_state *get_module_state(PyObject *module)
     return (module_state *)PyModule_GetState(module);
 }
 
+/* The Client instance (client_type.c makes the type; async_calls.c reads it too). */
+typedef struct {
+    PyObject_HEAD
+    codat_client *core;
+    PyObject *module;        /* keeps the module state (exception types) alive */
+    PyObject *server_url;    /* str, for repr and the property */
+    PyObject *timeout_ms;    /* int or None */
+    int has_auth;
+    PyObject *weakreflist;
+    /* For pickling and copying only (the private _reduce_config method): the auth argument exactly as
+     * given (str, or NULL for none), and whether it was api_key rather than auth_header. Never in a repr
+     * and not visited by tp_traverse, so gc.get_referents does not hand it out either: a str cannot take
+     * part in a reference cycle. */
+    PyObject *reduce_auth;
+    int reduce_auth_is_api_key;
+    PyObject *reduce_config;  /* dict of the other constructor arguments (no secret) */
+    long batch_concurrency;   /* get_access_tokens' concurrency when the call gives none; 0: the default */
+} ClientObject;
+
+/* Holds what a call's options point into, so the UTF-8 buffers outlive the call. */
+typedef struct {
+    codat_call_opts opts;
+    codat_retry_cfg retry;
+    PyObject *server_url;          /* owned str */
+    char **header_lines;           /* PyMem_Malloc'd (made and freed with the GIL held) */
+    Py_ssize_t n_headers;
+} call_options;
+
 /* client_type.c */
 extern PyType_Spec client_type_spec;
+module_state *client_state(ClientObject *self);
+/* What every fetching method shares: the closed check (ValueError), the endpoint name, the keyword options
+ * (extra_names: method-specific ones, returned in extra_values), and the logging hook. */
+int check_open(ClientObject *self);
+int parse_endpoint(PyObject *obj, codat_endpoint *out);
+int parse_call_kwargs(PyObject *const *kwvalues, PyObject *kwnames, call_options *co,
+                      PyObject **extra_names, PyObject **extra_values, int n_extra);
+void call_options_clear(call_options *co);
+void attach_logging(module_state *st, codat_call_opts *opts);
+
+/* async_calls.c */
+PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
+PyObject *Client_cancel_async(ClientObject *self, PyObject *arg);
+/* Adds the _LoopDriver type (the event-loop driver of async calls) to the module. */
+int async_calls_exec(PyObject *module);
 
 /* convert.c */
 /* cJSON value -> new Python object (dict, list, str, int, float, bool, None). */

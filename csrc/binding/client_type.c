@@ -8,25 +8,8 @@
 #include "binding.h"
 #include <structmember.h>
 
-typedef struct {
-    PyObject_HEAD
-    codat_client *core;
-    PyObject *module;        /* keeps the module state (exception types) alive */
-    PyObject *server_url;    /* str, for repr and the property */
-    PyObject *timeout_ms;    /* int or None */
-    int has_auth;
-    PyObject *weakreflist;
-    /* For pickling and copying only (the private _reduce_config method): the auth argument exactly as
-     * given (str, or NULL for none), and whether it was api_key rather than auth_header. Never in a repr
-     * and not visited by tp_traverse, so gc.get_referents does not hand it out either: a str cannot take
-     * part in a reference cycle. */
-    PyObject *reduce_auth;
-    int reduce_auth_is_api_key;
-    PyObject *reduce_config;  /* dict of the other constructor arguments (no secret) */
-    long batch_concurrency;   /* get_access_tokens' concurrency when the call gives none; 0: the default */
-} ClientObject;
 
-static module_state *client_state(ClientObject *self)
+module_state *client_state(ClientObject *self)
 {
     return get_module_state(self->module);
 }
@@ -129,7 +112,7 @@ static void log_to_python(void *ctx, int level, const char *message)
     PyGILState_Release(g);
 }
 
-static void attach_logging(module_state *st, codat_call_opts *opts)
+void attach_logging(module_state *st, codat_call_opts *opts)
 {
     int level = wanted_log_level(st);
     if (level > 0) {
@@ -141,7 +124,7 @@ static void attach_logging(module_state *st, codat_call_opts *opts)
 
 /* ---- shared argument handling ---- */
 
-static int check_open(ClientObject *self)
+int check_open(ClientObject *self)
 {
     if (!self->core || codat_client_is_closed(self->core)) {
         PyErr_SetString(PyExc_ValueError, "Client is closed");
@@ -150,16 +133,8 @@ static int check_open(ClientObject *self)
     return 0;
 }
 
-/* Holds what a call's options point into, so the UTF-8 buffers outlive the call. */
-typedef struct {
-    codat_call_opts opts;
-    codat_retry_cfg retry;
-    PyObject *server_url;          /* owned str */
-    char **header_lines;           /* PyMem_Malloc'd (made and freed with the GIL held) */
-    Py_ssize_t n_headers;
-} call_options;
 
-static void call_options_clear(call_options *co)
+void call_options_clear(call_options *co)
 {
     Py_CLEAR(co->server_url);
     for (Py_ssize_t i = 0; i < co->n_headers; i++)
@@ -323,7 +298,7 @@ static int parse_server_url(PyObject *obj, const char **out)
 }
 
 /* Keyword-only options shared by every fetching method. Unknown names raise TypeError. */
-static int parse_call_kwargs(PyObject *const *kwvalues, PyObject *kwnames, call_options *co,
+int parse_call_kwargs(PyObject *const *kwvalues, PyObject *kwnames, call_options *co,
                              PyObject **extra_names, PyObject **extra_values, int n_extra)
 {
     codat_call_opts_init(&co->opts);
@@ -426,7 +401,7 @@ static PyObject *Client_get_company_access_token(ClientObject *self, PyObject *c
 
 /* ---- batch ---- */
 
-static int parse_endpoint(PyObject *obj, codat_endpoint *out)
+int parse_endpoint(PyObject *obj, codat_endpoint *out)
 {
     if (!obj)
         return 0;
@@ -547,114 +522,6 @@ done:
         Py_XDECREF(names[k]);
     call_options_clear(&co);
     return ret;
-}
-
-/* ---- asynchronous calls (the Python layer wraps these in asyncio futures) ---- */
-
-typedef struct {
-    PyObject *callback;      /* callable(value, is_error) */
-    PyObject *client;        /* keeps the client, and through it the core and module, alive */
-} async_ctx;
-
-/* Runs on the client's I/O thread, which holds no Python state of its own: PyGILState_Ensure gives it
- * one for the duration. */
-static void async_done(void *p, codat_result *r)
-{
-    async_ctx *ctx = p;
-    PyGILState_STATE g = PyGILState_Ensure();
-    ClientObject *self = (ClientObject *)ctx->client;
-    int is_error = 1;
-    PyObject *value = result_to_python(client_state(self), r, &is_error);
-    codat_result_clear(r);
-    free(r);
-    if (!value) {
-        /* The conversion failed: hand the failure itself to the waiter. */
-        PyObject *type, *exc, *tb;
-        PyErr_Fetch(&type, &exc, &tb);
-        PyErr_NormalizeException(&type, &exc, &tb);
-        Py_XDECREF(type);
-        Py_XDECREF(tb);
-        value = exc;
-        is_error = 1;
-    }
-    PyObject *res = value ? PyObject_CallFunction(ctx->callback, "Oi", value, is_error) : NULL;
-    if (!res)
-        PyErr_WriteUnraisable(ctx->callback);
-    Py_XDECREF(res);
-    Py_XDECREF(value);
-    Py_DECREF(ctx->callback);
-    Py_DECREF(ctx->client);
-    PyMem_RawFree(ctx);
-    PyGILState_Release(g);
-}
-
-static PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
-                                     PyObject *kwnames)
-{
-    /* _submit_async(endpoint, company_id, callback, **options) -> call id */
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "_submit_async(endpoint, company_id, callback, **options)");
-        return NULL;
-    }
-    if (check_open(self) < 0)
-        return NULL;
-    codat_endpoint which;
-    if (parse_endpoint(args[0], &which) < 0)
-        return NULL;
-    const char *company_id = company_id_utf8(args[1]);
-    if (!company_id)
-        return NULL;
-    if (!PyCallable_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "callback must be callable");
-        return NULL;
-    }
-    call_options co;
-    memset(&co, 0, sizeof co);
-    if (parse_call_kwargs(args + nargs, kwnames, &co, NULL, NULL, 0) < 0) {
-        call_options_clear(&co);
-        return NULL;
-    }
-    attach_logging(client_state(self), &co.opts);
-    async_ctx *ctx = PyMem_RawMalloc(sizeof *ctx);
-    if (!ctx) {
-        call_options_clear(&co);
-        return PyErr_NoMemory();
-    }
-    ctx->callback = Py_NewRef(args[2]);
-    ctx->client = Py_NewRef((PyObject *)self);
-    char err[128] = "";
-    unsigned long long id;
-    /* Submitting takes the client's lock, which the I/O thread holds only briefly and never while waiting
-     * for the GIL; still, release the GIL first ("release the GIL, then take the C lock"). */
-    Py_BEGIN_ALLOW_THREADS
-    id = codat_get_token_async(self->core, which, company_id, &co.opts, async_done, ctx, err, sizeof err);
-    Py_END_ALLOW_THREADS
-    call_options_clear(&co);
-    if (id == 0) {
-        Py_DECREF(ctx->callback);
-        Py_DECREF(ctx->client);
-        PyMem_RawFree(ctx);
-        /* close() on another thread may have come between check_open and the submission */
-        if (codat_client_is_closed(self->core))
-            PyErr_SetString(PyExc_ValueError, "Client is closed");
-        else
-            PyErr_SetString(PyExc_RuntimeError, err[0] ? err : "could not start the call");
-        return NULL;
-    }
-    return PyLong_FromUnsignedLongLong(id);
-}
-
-static PyObject *Client_cancel_async(ClientObject *self, PyObject *arg)
-{
-    unsigned long long id = PyLong_AsUnsignedLongLong(arg);
-    if (id == (unsigned long long)-1 && PyErr_Occurred())
-        return NULL;
-    if (self->core) {
-        Py_BEGIN_ALLOW_THREADS
-        codat_async_cancel(self->core, id);
-        Py_END_ALLOW_THREADS
-    }
-    Py_RETURN_NONE;
 }
 
 /* ---- life cycle ---- */

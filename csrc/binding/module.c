@@ -82,7 +82,7 @@ static int codat_exec(PyObject *module)
     if (!st->str_logging)
         return -1;
     st->client_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &client_type_spec, NULL);
-    if (!st->client_type || PyModule_AddType(module, st->client_type) < 0)
+    if (!st->client_type || PyModule_AddType(module, st->client_type) < 0 || async_calls_exec(module) < 0)
         return -1;
     if (PyModule_AddStringConstant(module, "__version__", CODAT_VERSION) < 0 ||
         PyModule_AddStringConstant(module, "USER_AGENT", st->user_agent) < 0 ||

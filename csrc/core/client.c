@@ -422,7 +422,7 @@ void codat_client_free(codat_client *c)
         /* After close only a detached I/O thread can still be running (the client was closed or freed
          * from that thread itself): it is using the client, so it frees it as it ends. */
         pthread_mutex_lock(&c->lock);
-        int handed_over = c->io_started;
+        int handed_over = c->io_started || c->evloop_holds > 0;
         if (handed_over)
             c->io_free_pending = 1;
         pthread_mutex_unlock(&c->lock);
@@ -440,7 +440,7 @@ void client_io_thread_exit(codat_client *c, codat_engine *e)
     engine_free(e); /* while the client lives: its easy handles use the client's share handle */
     pthread_mutex_lock(&c->lock);
     int detached = c->io_detached;
-    int free_client = detached && c->io_free_pending;
+    int free_client = detached && c->io_free_pending && c->evloop_holds == 0;
     if (detached) {
         pthread_detach(pthread_self());
         c->io_started = 0;
@@ -448,6 +448,24 @@ void client_io_thread_exit(codat_client *c, codat_engine *e)
     }
     pthread_mutex_unlock(&c->lock);
     /* Detached and not freed: another thread may free the client from here on, so no more touching it. */
+    if (free_client)
+        client_destroy(c);
+}
+
+void client_hold(codat_client *c)
+{
+    check_fork(c);
+    pthread_mutex_lock(&c->lock);
+    c->evloop_holds++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void client_unhold(codat_client *c)
+{
+    check_fork(c);
+    pthread_mutex_lock(&c->lock);
+    int free_client = --c->evloop_holds == 0 && c->io_free_pending && !c->io_started;
+    pthread_mutex_unlock(&c->lock);
     if (free_client)
         client_destroy(c);
 }

@@ -143,7 +143,9 @@ struct codat_client {
     int io_stop;
     int io_joining;               /* a close() on another thread has committed to join the thread */
     int io_detached;              /* closed from the thread itself: it ends on its own, nobody joins it */
-    int io_free_pending;          /* codat_client_free ran while a detached thread lived: it frees the client */
+    int io_free_pending;          /* codat_client_free ran while a detached thread or an evloop lived: the
+                                   * last of them frees the client */
+    int evloop_holds;             /* event-loop drivers alive (evloop.c): each keeps the client's memory */
 };
 
 double codat_now_ms(void);
@@ -155,6 +157,10 @@ void engine_release(codat_client *c, codat_engine *e);
 codat_engine *engine_new(codat_client *c);
 void engine_free(codat_engine *e);
 void client_note_rate_limit(codat_client *c, const codat_job *job);
+/* An event-loop driver (evloop.c) keeps the client's memory, not its open state, until it is freed:
+ * codat_client_free then leaves the freeing to the last client_unhold. */
+void client_hold(codat_client *c);
+void client_unhold(codat_client *c);
 /* The end of the I/O thread: frees its engine and, when the client was freed from that thread, the client. */
 void client_io_thread_exit(codat_client *c, codat_engine *e);
 
