@@ -331,6 +331,9 @@ codat_evloop *evloop_new(codat_client *c, const codat_evloop_hooks *hooks, void 
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, ev);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, ev);
+    /* libcurl's default keeps 4 idle connections per easy handle still added: as a burst of awaits drains,
+     * it would close the connections the next burst needs. Keep as many as may be in flight. */
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)CODAT_ASYNC_CONCURRENCY);
     client_hold(c);
     return ev;
 fail:
