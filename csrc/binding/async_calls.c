@@ -129,7 +129,27 @@ typedef struct {
     PyObject *str_set_result, *str_set_exception, *str_cancel;
     int loop_gone;              /* the loop refused (it is closed): nothing is asked of it any more */
     int wake_watched;
+    PyObject *interrupt;        /* a KeyboardInterrupt (any non-Exception) met inside a hook: re-raised once
+                                 * the driver is out of libcurl, from the loop callback that ran it */
 } LoopDriver;
+
+/* Drops the pending exception, except one that is not an Exception (KeyboardInterrupt from a signal
+ * handler that ran inside a hook's Python call): that one is kept for after_entry to raise. */
+static void drop_error(LoopDriver *d)
+{
+    if (!d->interrupt && !PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (value && tb)
+            PyException_SetTraceback(value, tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        d->interrupt = value;
+        return;
+    }
+    PyErr_Clear();
+}
 
 /* Calls fn(args...) and reports whether it raised; the exception is dropped: the loop refusing means it
  * is closed, which loop_gone records. */
@@ -140,8 +160,10 @@ static int call_quietly(LoopDriver *d, PyObject *fn, PyObject *const *args, size
         Py_DECREF(r);
         return 0;
     }
-    PyErr_Clear();
-    d->loop_gone = 1;
+    int refused = PyErr_ExceptionMatches(PyExc_Exception);
+    drop_error(d);
+    if (refused)
+        d->loop_gone = 1;
     return -1;
 }
 
@@ -233,7 +255,7 @@ static void hook_done(void *ctx, void *call_ctx, codat_result *r)
     if (value && !d->loop_gone) {
         PyObject *r2 = PyObject_CallMethodOneArg(future, is_error ? d->str_set_exception : d->str_set_result, value);
         if (!r2)
-            PyErr_Clear(); /* cancelled meanwhile (InvalidStateError), or its loop closed */
+            drop_error(d); /* cancelled meanwhile (InvalidStateError), or its loop closed */
         Py_XDECREF(r2);
     }
     Py_XDECREF(value);
@@ -257,6 +279,13 @@ static PyObject *after_entry(LoopDriver *d)
 {
     if (d->loop_gone && d->ev && evloop_calls(d->ev) > 0)
         evloop_abort_all(d->ev, CODAT_CANCELLED, "the event loop is closed");
+    if (d->interrupt) {
+        PyObject *exc = d->interrupt;
+        d->interrupt = NULL;
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -445,6 +474,7 @@ static void LoopDriver_dealloc(LoopDriver *d)
     Py_CLEAR(d->str_set_result);
     Py_CLEAR(d->str_set_exception);
     Py_CLEAR(d->str_cancel);
+    Py_CLEAR(d->interrupt);
     tp->tp_free((PyObject *)d);
     Py_DECREF(tp);
 }

@@ -132,19 +132,27 @@ static void tell_busy(codat_evloop *ev)
 
 /* ---- driving ---- */
 
+/* Cancels and aborts asked for while the driver was inside libcurl or the scheduler (from a log handler, or
+ * a finalizer that a completion ran), now that it is out; new ones asked for meanwhile are run too. */
 static void run_deferred(codat_evloop *ev)
 {
-    while (ev->n_deferred > 0)
-        sched_cancel(ev->sched, ev->deferred[--ev->n_deferred], CODAT_CANCELLED, "cancelled");
-    if (ev->loop_refused && !ev->abort_deferred) {
-        ev->abort_deferred = 1;
-        ev->abort_outcome = CODAT_CANCELLED;
-        snprintf(ev->abort_message, sizeof ev->abort_message, "the event loop is closed");
-    }
-    if (ev->abort_deferred) {
+    ev->depth++;
+    for (;;) {
+        if (ev->n_deferred > 0) {
+            sched_cancel(ev->sched, ev->deferred[--ev->n_deferred], CODAT_CANCELLED, "cancelled");
+            continue;
+        }
+        if (ev->loop_refused && !ev->abort_deferred && ev->calls > 0) {
+            ev->abort_deferred = 1;
+            ev->abort_outcome = CODAT_CANCELLED;
+            snprintf(ev->abort_message, sizeof ev->abort_message, "the event loop is closed");
+        }
+        if (!ev->abort_deferred)
+            break;
         ev->abort_deferred = 0;
         sched_abort_all(ev->sched, ev->abort_outcome, ev->abort_message);
     }
+    ev->depth--;
 }
 
 /* After libcurl ran: hand finished calls over, start what may start, and let libcurl send what was just
@@ -258,8 +266,8 @@ void evloop_cancel(codat_evloop *ev, unsigned long long id)
     ev->depth++;
     sched_cancel(ev->sched, id, CODAT_CANCELLED, "cancelled");
     ev->depth--;
-    run_deferred(ev);
-    settle(ev); /* a slot was freed: the next call may start */
+    if (ev->depth == 0)
+        settle(ev); /* a slot was freed: the next call may start (settle runs what was deferred) */
 }
 
 void evloop_abort_all(codat_evloop *ev, codat_outcome outcome, const char *message)
