@@ -273,3 +273,72 @@ def test_company_slot_waits_on_a_loop_do_not_block_others(server):
             return other_s, time.monotonic() - t
         other_s, all_s = run(main())
         assert other_s < 0.15 and 0.55 < all_s < 1.2, (other_s, all_s)
+
+
+def test_close_from_another_thread_ends_the_awaits_on_their_loop(server):
+    server.script("silent", *[Reply(action="silence")] * 3)
+    c = codat.Client(auth_header=AUTH, server_url=server.url)
+    started, outcome = threading.Event(), []
+
+    def loop_thread():
+        async def main():
+            calls = [asyncio.ensure_future(c.get_company_access_token_async("silent")) for _ in range(3)]
+            await asyncio.sleep(0.05)
+            started.set()
+            for call in calls:
+                try:
+                    await asyncio.wait_for(call, 5)
+                except ValueError as e:
+                    outcome.append((str(e), threading.get_ident()))
+        run(main())
+
+    th = threading.Thread(target=loop_thread)
+    th.start()
+    assert started.wait(10)
+    c.close()
+    th.join(10)
+    assert not th.is_alive()
+    assert len(outcome) == 3 and all("closed" in msg and ident == th.ident for msg, ident in outcome), outcome
+
+
+CTRL_C_UNDER_LOOP = """
+import asyncio, os, signal, sys, threading
+import uvloop
+import codat_platform_c as codat
+url, kind = sys.argv[1], sys.argv[2]
+c = codat.Client(auth_header="Basic QVBJX0tFWQ==", server_url=url)
+
+async def main():
+    await asyncio.gather(*[c.get_company_access_token_async("silence") for _ in range(5)])
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    (uvloop.run if kind == "uvloop" else asyncio.run)(main())
+    print("not interrupted")
+except KeyboardInterrupt:
+    # the cancelled awaits aborted their transfers: the client works on a fresh loop at once
+    print("interrupted", asyncio.run(c.get_company_access_token_async("after"))["tokenType"])
+"""
+
+
+def test_ctrl_c_ends_asyncio_run_and_the_client_stays_usable(server, loop_kind):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", CTRL_C_UNDER_LOOP, server.url, loop_kind], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.stdout.split() == ["interrupted", "Bearer"], (proc.stdout, proc.stderr[-2000:])
+
+
+def test_bursts_of_awaits_keep_their_connections(client, server):
+    # libcurl's default connection cache (4 per easy handle still added) closed connections as a burst of
+    # awaits drained, so the next burst had to open them again; the driver keeps as many as may be in flight.
+    async def burst(tag):
+        await asyncio.gather(*[client.get_company_access_token_async(f"{tag}{i}") for i in range(300)])
+
+    async def main():
+        await burst("a")
+        opened = server.connections_opened
+        await burst("b")
+        await burst("c")
+        return opened, server.connections_opened
+    first, after = run(main())
+    assert first <= codat.DEFAULT_CONCURRENCY and after == first, (first, after)
