@@ -342,3 +342,23 @@ def test_bursts_of_awaits_keep_their_connections(client, server):
         return opened, server.connections_opened
     first, after = run(main())
     assert first <= codat.DEFAULT_CONCURRENCY and after == first, (first, after)
+
+
+def test_a_loop_that_refuses_to_watch_ends_the_calls_with_an_error(server, loop_kind):
+    if loop_kind != "asyncio":
+        pytest.skip("the loop subclassed here is asyncio's")
+    server.script("silent", Reply(action="silence"))
+
+    class Refusing(asyncio.SelectorEventLoop):
+        def add_reader(self, fd, callback, *args):
+            raise OSError("this loop watches nothing")
+
+    c = codat.Client(auth_header=AUTH, server_url=server.url)
+    loop = Refusing()
+    try:
+        with pytest.raises(codat.TransportError, match="refused to watch"):
+            loop.run_until_complete(asyncio.wait_for(c.get_company_access_token_async("silent"), 5))
+    finally:
+        loop.close()
+    assert run(c.get_company_access_token_async("after"))["accessToken"]  # its slot came back
+    c.close()

@@ -127,7 +127,9 @@ typedef struct {
     PyObject *add_reader, *remove_reader, *add_writer, *remove_writer, *call_later; /* the loop's */
     PyObject *timer;            /* the loop's TimerHandle for evloop_on_timer, or NULL */
     PyObject *str_set_result, *str_set_exception, *str_cancel;
-    int loop_gone;              /* the loop refused (it is closed): nothing is asked of it any more */
+    int loop_gone;              /* the loop is closed (or unreachable garbage): nothing is asked of it and
+                                 * no future of it is set any more */
+    int refused;                /* the running loop refused a watch or a timer: these calls cannot go on */
     int wake_watched;
     PyObject *interrupt;        /* a KeyboardInterrupt (any non-Exception) met inside a hook: re-raised once
                                  * the driver is out of libcurl, from the loop callback that ran it */
@@ -151,8 +153,8 @@ static void drop_error(LoopDriver *d)
     PyErr_Clear();
 }
 
-/* Calls fn(args...) and reports whether it raised; the exception is dropped: the loop refusing means it
- * is closed, which loop_gone records. */
+/* Calls fn(args...) and reports whether it raised; the exception is dropped (refused records it: the
+ * calls in flight then end with TransportError, see after_entry). */
 static int call_quietly(LoopDriver *d, PyObject *fn, PyObject *const *args, size_t n)
 {
     PyObject *r = PyObject_Vectorcall(fn, args, n, NULL);
@@ -160,10 +162,8 @@ static int call_quietly(LoopDriver *d, PyObject *fn, PyObject *const *args, size
         Py_DECREF(r);
         return 0;
     }
-    int refused = PyErr_ExceptionMatches(PyExc_Exception);
     drop_error(d);
-    if (refused)
-        d->loop_gone = 1;
+    d->refused = 1;
     return -1;
 }
 
@@ -228,14 +228,14 @@ static void hook_set_timer(void *ctx, double delay_ms)
         d->timer = PyObject_Vectorcall(d->call_later, args, 2, NULL);
     }
     if (!d->timer) {
-        PyErr_Clear();
-        d->loop_gone = 1;
+        drop_error(d);
+        d->refused = 1;
     }
     Py_XDECREF(delay);
     Py_XDECREF(cb);
 }
 
-/* Settles the caller's future, unless the call was cancelled (the future is done) or the loop is gone. */
+/* Settles the caller's future, unless the call was cancelled (the future is done) or its loop is gone. */
 static void hook_done(void *ctx, void *call_ctx, codat_result *r)
 {
     LoopDriver *d = ctx;
@@ -273,12 +273,13 @@ static void hook_busy(void *ctx, int busy)
 
 static const codat_evloop_hooks driver_hooks = {hook_watch, hook_set_timer, hook_done, hook_busy};
 
-/* After every entry from the loop: a loop that refused a watch or a timer can never drive these calls
- * again, so end them now (their futures are not set: that loop is closed) and give their slots back. */
+/* After every entry from the loop: a loop that refused a watch or a timer cannot drive these calls, so
+ * end them now (TransportError) and give their slots back. */
 static PyObject *after_entry(LoopDriver *d)
 {
-    if (d->loop_gone && d->ev && evloop_calls(d->ev) > 0)
-        evloop_abort_all(d->ev, CODAT_CANCELLED, "the event loop is closed");
+    if ((d->refused || d->loop_gone) && d->ev && evloop_calls(d->ev) > 0)
+        evloop_abort_all(d->ev, CODAT_TRANSPORT, "the event loop refused to watch the connection");
+    d->refused = 0;
     if (d->interrupt) {
         PyObject *exc = d->interrupt;
         d->interrupt = NULL;
@@ -346,7 +347,7 @@ static PyObject *LoopDriver_submit(LoopDriver *d, PyObject *const *args, Py_ssiz
     if (!company_id)
         return NULL;
     if (d->loop_gone || !d->ev) {
-        PyErr_SetString(PyExc_RuntimeError, "the event loop is closed");
+        PyErr_SetString(PyExc_RuntimeError, "this driver's event loop is closed");
         return NULL;
     }
     call_options co;

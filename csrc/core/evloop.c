@@ -144,9 +144,10 @@ static void run_deferred(codat_evloop *ev)
         }
         if (ev->loop_refused && !ev->abort_deferred && ev->calls > 0) {
             ev->abort_deferred = 1;
-            ev->abort_outcome = CODAT_CANCELLED;
-            snprintf(ev->abort_message, sizeof ev->abort_message, "the event loop is closed");
+            ev->abort_outcome = CODAT_TRANSPORT;
+            snprintf(ev->abort_message, sizeof ev->abort_message, "the event loop refused to watch the connection");
         }
+        ev->loop_refused = 0;
         if (!ev->abort_deferred)
             break;
         ev->abort_deferred = 0;
