@@ -119,7 +119,7 @@ def assert_company_slots_all_free(client, server, company_id):
     """Every slot of the company came back to the core's table (there is no Python limiter to ask): as many
     blocking calls as the limit run at once."""
     limit = client.company_concurrency_limit
-    server.script(company_id, *[Reply(delay_s=0.3)] * limit)
+    server.script(company_id, *[Reply(delay_s=1.0)] * limit)  # long enough for every thread to start
     since = time.monotonic()
     threads = [threading.Thread(target=client.get_access_token, args=(company_id,)) for _ in range(limit)]
     for th in threads:
@@ -127,7 +127,7 @@ def assert_company_slots_all_free(client, server, company_id):
     for th in threads:
         th.join(10)
     times = [r.time for r in server.requests if r.company_id == company_id and r.time >= since]
-    assert len(times) == limit and max_overlap(times, 0.3) == limit, times
+    assert len(times) == limit and max_overlap(times, 1.0) == limit, times
 
 
 def test_async_per_company_limit(client, server):
