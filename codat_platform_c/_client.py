@@ -54,7 +54,7 @@ share one request; invalidate(company_id=None) drops entries; close() drops them
 sync, async and batch methods. At most company_concurrency_limit (10, Codat's limit) requests per
 company are in flight at once, over every thread, batch and async call of the client; more wait.
 company_concurrency_limit=N (1-1000) sets that limit for this client alone (default: the class
-attribute, which a subclass may lower).
+attribute, which a subclass may lower); it is fixed once the client is made.
 
 A Client pickles (and copies) by its configuration, auth header included, so that it can be handed to
 Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
