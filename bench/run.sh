@@ -9,6 +9,8 @@
 #   bash bench/run.sh --help     bench.py's options (--rounds, --figures, --contenders, --out)
 #   bash bench/run.sh batch [...]   batch_bench.py instead: batches of 1,000 and 10,000 tokens vs wrk
 #                                   and the SDK (~1.5 min; its --help lists --sizes, --rounds, --json)
+#   bash bench/run.sh async [...]    async_bench.py: what an await costs (sequential, vs a blocking call) and
+#                                   1,000 concurrent awaits vs wrk, the loop driver beside the I/O thread (~3 min)
 #   bash bench/run.sh latency [...]  latency_bench.py: TLS (HTTP/2 and HTTP/1.1) with the server holding each
 #                                   answer 20/50/200 ms; batch, awaits, httpx, the SDK and h2load (~35 min;
 #                                   --quick for a ~1.5 min smoke run; its --help lists the rest)
@@ -84,6 +86,10 @@ fi
 if [ "${1:-}" = batch ]; then
     shift
     exec "$PY" "$HERE/batch_bench.py" "$@"
+fi
+if [ "${1:-}" = async ]; then
+    shift
+    exec "$PY" "$HERE/async_bench.py" "$@"
 fi
 if [ "${1:-}" = latency ]; then
     shift

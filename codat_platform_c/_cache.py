@@ -1,7 +1,6 @@
-"""The opt-in token cache (``Client(..., cache=True)``) and the per-company limit for async calls.
+"""The opt-in token cache (``Client(..., cache=True)``), and nothing else.
 
-Loaded only when a client is made with ``cache=True`` or makes its first async call, so plain
-``import codat_platform_c`` stays small.
+Loaded only when a client is made with ``cache=True``, so plain ``import codat_platform_c`` stays small.
 
 Token cache
 -----------
@@ -26,13 +25,8 @@ loop that leads asynchronously) sends its own request instead, since waiting the
 Every caller gets its own copy of the dict. ``invalidate()`` drops entries and detaches requests in flight
 for them (their answers reach their callers but are not cached); ``close()`` drops everything.
 
-Per-company limit
------------------
-Codat allows 10 concurrent requests per company. The C core holds every request of a client to
-``Client.company_concurrency_limit`` per company, whichever thread, batch or async call sends it (an
-attempt over the limit waits for a slot, interruptibly). Async calls are also queued here, first come
-first served across every event loop using the client, so that the I/O thread is handed no more than it
-may run.
+The per-company limit is not here: the C core holds every request of a client (threads, batches, awaits)
+to ``company_concurrency_limit``, fixed when the client is made.
 """
 import _thread
 import _weakref
@@ -449,91 +443,6 @@ class TokenCache:
         if progress is not None and (waits or not (lead or own)):
             progress(total, total)
         return {cid: out[cid] for cid in ids}
-
-
-class CompanyLimiter:
-    """At most `limit` async calls in flight per company id; the rest queue, first come first served.
-    Safe across threads and event loops: a slot handed to a waiter is delivered on the waiter's loop."""
-
-    __slots__ = ("limit", "_lock", "_slots", "__weakref__")
-
-    def __init__(self, limit):
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError("company_concurrency_limit must be an int >= 1")
-        self.limit = limit
-        self._lock = _thread.allocate_lock()
-        self._slots = {}  # company id -> [calls holding a slot, deque of (loop, future) or None]
-        _track(self)
-
-    def __repr__(self):
-        return f"<CompanyLimiter limit={self.limit} companies={len(self._slots)}>"
-
-    def _after_fork(self):
-        self._lock = _thread.allocate_lock()
-        self._slots = {}
-
-    def in_flight(self, company_id):
-        slot = self._slots.get(company_id)
-        return slot[0] if slot else 0
-
-    def acquire(self, company_id, loop):
-        """None when a slot was free (it is now taken); else a future to pass to wait()."""
-        with self._lock:
-            slot = self._slots.get(company_id)
-            if slot is None:
-                self._slots[company_id] = [1, None]
-                return None
-            if slot[0] < self.limit and not slot[1]:
-                slot[0] += 1
-                return None
-            future = loop.create_future()
-            if slot[1] is None:
-                import collections
-                slot[1] = collections.deque()
-            slot[1].append((loop, future))
-            return future
-
-    async def wait(self, company_id, future):
-        try:
-            await future
-        except BaseException:
-            with self._lock:
-                slot = self._slots.get(company_id)
-                queue = slot[1] if slot else None
-                queued = False
-                if queue:
-                    for item in queue:
-                        if item[1] is future:
-                            queue.remove(item)
-                            queued = True
-                            break
-            if not queued and future.done() and not future.cancelled():
-                self.release(company_id)  # the slot reached us just as we were cancelled: pass it on
-            # else: still queued (removed now), or handed over with the grant not yet run: _grant passes it on
-            raise
-
-    def release(self, company_id):
-        while True:
-            with self._lock:
-                slot = self._slots[company_id]
-                queue = slot[1]
-                if not queue:
-                    slot[0] -= 1
-                    if slot[0] == 0:
-                        del self._slots[company_id]
-                    return
-                loop, future = queue.popleft()  # the slot passes straight to the next waiter
-            try:
-                loop.call_soon_threadsafe(self._grant, company_id, future)
-                return
-            except RuntimeError:
-                continue  # that loop is closed: give the slot to the next one
-
-    def _grant(self, company_id, future):
-        if future.done():  # cancelled meanwhile
-            self.release(company_id)
-        else:
-            future.set_result(None)
 
 
 # -- fork safety: a child has none of its parent's threads, so no lock or wait of theirs may carry over

@@ -1,6 +1,9 @@
-"""The Python layer of Client: asyncio glue, the opt-in token cache and the per-company async limit, over
-the C type codat_platform_c._core.Client. Imported on first use of codat_platform_c.Client."""
+"""The Python layer of Client: asyncio glue (one libcurl driver per event loop) and the opt-in token cache,
+over the C type codat_platform_c._core.Client. Imported on first use of codat_platform_c.Client."""
 from . import _core
+
+_LIMIT_FIXED = ("company_concurrency_limit is fixed when the client is made: pass company_concurrency_limit=N "
+                "to the constructor (or set it on a subclass)")
 
 def _settle(future, value, is_error):
     if future.done():  # cancelled meanwhile
@@ -51,16 +54,17 @@ share one request; invalidate(company_id=None) drops entries; close() drops them
 sync, async and batch methods. At most company_concurrency_limit (10, Codat's limit) requests per
 company are in flight at once, over every thread, batch and async call of the client; more wait.
 company_concurrency_limit=N (1-1000) sets that limit for this client alone (default: the class
-attribute, which a subclass may lower).
+attribute, which a subclass may lower); it is fixed once the client is made.
 
 A Client pickles (and copies) by its configuration, auth header included, so that it can be handed to
 Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
 
     # Codat: at most 10 concurrent requests per company. Read when a client is made (a subclass may
-    # lower it): the core holds every request to it, and async calls queue in Python beyond it.
+    # lower it); the core holds every request to it (threads, batches, awaits), and it cannot change after.
     company_concurrency_limit = 10
     _token_cache = None
-    _limiter = None
+    _drivers = None  # {"pid": os.getpid(), loop: _core._LoopDriver}
+    _async_via_io_thread = False  # True: awaits go through the I/O thread (for the benchmark's comparison)
 
     def __init__(self, *args, cache=False, cache_margin_s=None, company_concurrency_limit=None, **kwargs):
         if kwargs.get("verify", True) is True:
@@ -68,8 +72,8 @@ Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
             from ._ca import default_verify_location
             kwargs["verify"] = default_verify_location() or True
         if company_concurrency_limit is not None:
-            # Read (and checked) by the core's __init__ below, and by the async limiter, like the class's.
-            self.company_concurrency_limit = company_concurrency_limit
+            # Read (and checked) by the core's __init__ below, like the class's, and fixed from then on.
+            self.__dict__["company_concurrency_limit"] = company_concurrency_limit
         if kwargs.get("retries") is not None:
             kwargs["retries"] = _snapshot_retries(kwargs["retries"])
         if cache:
@@ -130,14 +134,21 @@ Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
         if cache is not None:
             cache.clear()
         _core.Client.close(self)
+        self._close_drivers()
 
     def __exit__(self, *exc_info):
         self.close()
         return False
 
-    def _make_limiter(self):
-        from ._cache import CompanyLimiter
-        return self.__dict__.setdefault("_limiter", CompanyLimiter(self.company_concurrency_limit))
+    def __setattr__(self, name, value):
+        if name == "company_concurrency_limit":
+            raise AttributeError(_LIMIT_FIXED)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if name == "company_concurrency_limit":
+            raise AttributeError(_LIMIT_FIXED)
+        super().__delattr__(name)
 
     def _register_async(self):
         global _async_clients
@@ -148,37 +159,79 @@ Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
             atexit.register(_close_async_clients)
         _async_clients.add(self)
 
-    async def _fetch_async(self, endpoint, company_id, options):
-        import asyncio
-        loop = asyncio.get_running_loop()
-        # At most company_concurrency_limit calls per company in flight; the rest queue here.
-        limiter = self._limiter or self._make_limiter()
-        waiter = limiter.acquire(company_id, loop)
-        if waiter is not None:
-            await limiter.wait(company_id, waiter)
-        try:
-            future = loop.create_future()
+    def _new_driver(self, loop):
+        """The driver of this client's calls on `loop` (one per loop: its libcurl multi handle keeps the
+        connections that loop's awaits reuse)."""
+        import os
+        drivers = self._drivers
+        if drivers is None or drivers.get("pid") != os.getpid():
+            # First use, or a forked child: the parent's drivers hold the parent's sockets (the core
+            # leaks rather than touches them).
+            drivers = self.__dict__["_drivers"] = {"pid": os.getpid()}
+        for other, driver in list(drivers.items()):
+            if other != "pid" and other.is_closed():
+                # Nobody can await on a closed loop again: end its calls so that their company slots
+                # come back, and let it go.
+                driver.close()
+                drivers.pop(other, None)
+        driver = drivers[loop] = _core._LoopDriver(self, loop)  # ValueError when closed
+        self._register_async()
+        return driver
 
-            def on_done(value, is_error):
-                # Runs on the client's I/O thread (with the GIL): hand the result to the loop's thread.
-                try:
-                    loop.call_soon_threadsafe(_settle, future, value, is_error)
-                except RuntimeError:
-                    pass  # the loop is closed: nobody is waiting any more
-
-            self._register_async()
-            call_id = self._submit_async(endpoint, company_id, on_done, **options)
+    def _close_drivers(self):
+        """After close(): every await in flight on any loop ends with ValueError, on its loop's thread."""
+        for loop, driver in list((self._drivers or {}).items()):
+            if loop == "pid":
+                continue
+            if loop.is_closed():
+                driver.close()
+                continue
             try:
-                return await future
-            except asyncio.CancelledError:
-                self._cancel_async(call_id)  # aborts the transfer and frees it
-                raise
-        finally:
-            limiter.release(company_id)
+                loop.call_soon_threadsafe(driver.close)
+            except RuntimeError:  # closed meanwhile: nothing runs there any more
+                driver.close()
+
+    async def _fetch_async(self, endpoint, company_id, options):
+        import asyncio  # already loaded by whoever runs the loop: `import codat_platform_c` stays light
+        loop = asyncio.get_running_loop()
+        drivers = self._drivers
+        driver = drivers.get(loop) if drivers is not None else None
+        if driver is None:
+            if self._async_via_io_thread:
+                return await self._fetch_via_io_thread(loop, endpoint, company_id, options)
+            driver = self._new_driver(loop)
+        future = loop.create_future()
+        call_id = driver.submit(endpoint, company_id, future, **options)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            driver.cancel(call_id)  # aborts the transfer and frees it
+            raise
+
+    async def _fetch_via_io_thread(self, loop, endpoint, company_id, options):
+        """The hand-off the driver replaced: the client's I/O thread runs the call and hands the result to
+        the loop with call_soon_threadsafe. Kept for bench/async_bench.py's comparison
+        (Client._async_via_io_thread = True)."""
+        future = loop.create_future()
+
+        def on_done(value, is_error):
+            try:
+                loop.call_soon_threadsafe(_settle, future, value, is_error)
+            except RuntimeError:
+                pass  # the loop is closed: nobody is waiting any more
+
+        self._register_async()
+        call_id = self._submit_async(endpoint, company_id, on_done, **options)
+        import asyncio
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._cancel_async(call_id)
+            raise
 
     async def get_access_token_async(self, company_id, **options):
-        """Like get_access_token(), awaitable. Many awaits share one libcurl multi handle, driven by one
-        background I/O thread per client; task.cancel() aborts the transfer."""
+        """Like get_access_token(), awaitable. The awaits on one event loop share one libcurl multi handle,
+        driven by that loop itself (no thread of ours); task.cancel() aborts the transfer."""
         import warnings
         warnings.warn(_core._RETIRED_WARNING, DeprecationWarning, stacklevel=2)
         return await self._fetch_async("connection_management", company_id, options)

@@ -313,6 +313,7 @@ def test_close_from_the_io_thread(server, close_on_record):
     for _ in range(20):
         threads_before = os_threads()
         c = codat.Client(auth_header=AUTH, server_url=server.url)
+        c._async_via_io_thread = True  # the core's I/O thread path (awaits are driven by the loop itself)
         close_on_record.client = c
 
         async def main():
@@ -324,6 +325,28 @@ def test_close_from_the_io_thread(server, close_on_record):
         assert close_on_record.closed_on and close_on_record.closed_on[-1] != threading.get_ident()
         assert c.closed
         assert wait_until(lambda: os_threads() <= threads_before), "the I/O thread did not end"
+        ref = weakref.ref(c)
+        del c
+        gc.collect()
+        assert ref() is None
+
+
+def test_close_from_code_the_loop_driver_calls(server, close_on_record):
+    # The loop driver's counterpart: the DEBUG line is logged inside the driver's libcurl callback, on the
+    # loop's thread; close() there must not free what the callback is using, the call that logged still
+    # gets its answer, and the next await raises ValueError.
+    for _ in range(20):
+        c = codat.Client(auth_header=AUTH, server_url=server.url)
+        close_on_record.client = c
+
+        async def main():
+            first = await c.get_access_token_async("x")
+            with pytest.raises(ValueError, match="closed"):
+                await c.get_access_token_async("y")
+            return first
+        assert asyncio.run(main())["accessToken"]
+        assert close_on_record.closed_on[-1] == threading.get_ident()  # closed on the loop's own thread
+        assert c.closed
         ref = weakref.ref(c)
         del c
         gc.collect()

@@ -1,5 +1,6 @@
-/* async_calls.c: the asynchronous calls (the Python layer wraps these in asyncio futures). Moved here
- * verbatim from client_type.c when the binding was split by concern; helper h13async rewrites them. */
+/* async_calls.c: Client._submit_async / _cancel_async, a call run by the client's I/O thread (io_thread.c)
+ * with its result handed to a callback there. codat_platform_c's awaits use _LoopDriver (loop_driver.c)
+ * instead; these stay for callers without an event loop and for comparison (bench/async_bench.py). */
 #include <string.h>
 #include "binding.h"
 

@@ -104,6 +104,11 @@ PyObject *Client_check_batch_args(ClientObject *self, PyObject *const *args, Py_
 PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
 PyObject *Client_cancel_async(ClientObject *self, PyObject *arg);
 
+/* ---- loop_driver.c ---- */
+/* Adds the _LoopDriver type (the awaits' event-loop driver) to the module. Returns 0, or -1 with an
+ * exception set. */
+int loop_driver_setup(PyObject *module);
+
 /* ---- args.c ---- */
 
 /* Interns the keyword names into st->kw. Returns 0, or -1 with an exception set. */

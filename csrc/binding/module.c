@@ -1,6 +1,7 @@
 /* module.c: the codat_platform_c._core extension module: multi-phase init (PEP 489) and the per-module
  * state holding the exception types, the Client type and the interned names, so that sub-interpreters
- * and reloads stay apart. It only assembles: each part sets itself up (errors_setup, client_type_setup). */
+ * and reloads stay apart. It only assembles: each part sets itself up (errors_setup, client_type_setup,
+ * loop_driver_setup). */
 #include <string.h>
 #include "binding.h"
 #include <curl/curl.h>
@@ -39,7 +40,8 @@ static int codat_exec(PyObject *module)
     st->str_isEnabledFor = PyUnicode_InternFromString("isEnabledFor");
     if (!st->str_logging || !st->str_isEnabledFor)
         return -1;
-    if (client_type_setup(module, st) < 0 || add_constants(module, st, libcurl_version) < 0)
+    if (client_type_setup(module, st) < 0 || loop_driver_setup(module) < 0 ||
+        add_constants(module, st, libcurl_version) < 0)
         return -1;
     return 0;
 }

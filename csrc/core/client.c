@@ -209,9 +209,10 @@ void codat_client_free(codat_client *c)
     if (c->fork_generation == codat_fork_generation()) {
         codat_client_close(c);
         /* After close only a detached I/O thread can still be running (the client was closed or freed
-         * from that thread itself): it is using the client, so it frees it as it ends. */
+         * from that thread itself), and event-loop drivers may still hold the client: the last of them
+         * frees it. */
         pthread_mutex_lock(&c->lock);
-        int handed_over = c->io_started;
+        int handed_over = c->io_started || c->evloop_holds > 0;
         if (handed_over)
             c->io_free_pending = 1;
         pthread_mutex_unlock(&c->lock);

@@ -39,7 +39,9 @@ struct codat_client {
     int io_stop;
     int io_joining;               /* a close() on another thread has committed to join the thread */
     int io_detached;              /* closed from the thread itself: it ends on its own, nobody joins it */
-    int io_free_pending;          /* codat_client_free ran while a detached thread lived: it frees the client */
+    int io_free_pending;          /* codat_client_free ran while a detached thread or an evloop lived: the
+                                   * last of them frees the client */
+    int evloop_holds;             /* event-loop drivers alive (evloop.c): each keeps the client's memory */
 };
 
 /* client_base.c: what the client's callers below client.c need. */
@@ -53,5 +55,9 @@ void client_sched_release(codat_client *c, codat_sched *s);
 /* Frees the idle schedulers (close()). */
 void client_sched_drain(codat_client *c);
 void client_destroy(codat_client *c);
+/* An event-loop driver (evloop.c) keeps the client's memory, not its open state, until it is freed:
+ * codat_client_free then leaves the freeing to the last client_unhold. */
+void client_hold(codat_client *c);
+void client_unhold(codat_client *c);
 
 #endif

@@ -139,6 +139,26 @@ void client_sched_drain(codat_client *c)
         sched_free(idle[i]);
 }
 
+/* ---- event-loop drivers' holds ---- */
+
+void client_hold(codat_client *c)
+{
+    client_check_fork(c);
+    pthread_mutex_lock(&c->lock);
+    c->evloop_holds++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void client_unhold(codat_client *c)
+{
+    client_check_fork(c);
+    pthread_mutex_lock(&c->lock);
+    int free_client = --c->evloop_holds == 0 && c->io_free_pending && !c->io_started;
+    pthread_mutex_unlock(&c->lock);
+    if (free_client)
+        client_destroy(c);
+}
+
 /* ---- the end ---- */
 
 static void wipe_free(char *secret)

@@ -64,7 +64,7 @@ static void io_thread_exit(codat_client *c, codat_sched *s)
     sched_free(s); /* while the client lives: its easy handles use the client's share handle */
     pthread_mutex_lock(&c->lock);
     int detached = c->io_detached;
-    int free_client = detached && c->io_free_pending;
+    int free_client = detached && c->io_free_pending && c->evloop_holds == 0;
     if (detached) {
         pthread_detach(pthread_self());
         c->io_started = 0;
