@@ -14,6 +14,8 @@
 #   bash bench/run.sh latency [...]  latency_bench.py: TLS (HTTP/2 and HTTP/1.1) with the server holding each
 #                                   answer 20/50/200 ms; batch, awaits, httpx, the SDK and h2load (~35 min;
 #                                   --quick for a ~1.5 min smoke run; its --help lists the rest)
+#   bash bench/run.sh instructions [...]  instructions.py: callgrind instructions per call of the facade and
+#                                   of an await against a blocking call (~4 min; the noise-free ratios)
 #
 # Environment: VENV (default: <repo>/.venv), BENCH_UPGRADE=1 to upgrade the contenders from
 # PyPI (codat-platform, httpx, requests, pycurl), BENCH_BUILD_EXT=1 to `pip install -e .` the
@@ -32,6 +34,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 [ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || need+=(libnginx-mod-http-echo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)  # instructions.py
 command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)  # the latency bench's C reference client
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
@@ -94,5 +97,9 @@ fi
 if [ "${1:-}" = latency ]; then
     shift
     exec "$PY" "$HERE/latency_bench.py" "$@"
+fi
+if [ "${1:-}" = instructions ]; then
+    shift
+    exec "$PY" "$HERE/instructions.py" "$@"
 fi
 exec "$PY" "$HERE/bench.py" "$@"

@@ -15,8 +15,8 @@ import pytest
 import codat_platform_c as codat
 from conftest import AUTH
 
-PACKAGE = Path(codat.__file__).parent
-ROOT = PACKAGE.parent
+PACKAGE = Path(codat.__file__).parent  # the package imported (a copy of it under scripts/sanitize.sh)
+ROOT = Path(__file__).resolve().parents[1]  # the checkout, for its C sources
 # Names the stubs define for typing only (a Protocol, a TypedDict, aliases): they must not exist at run
 # time either, so that nobody imports them expecting an object.
 STUB_ONLY = {"_RetryLike", "_RateLimit", "_Endpoint", "_Unset"}
@@ -91,7 +91,7 @@ def test_default_server_url_comes_from_the_core():
 def test_default_server_url_is_written_once():
     # regression: it was written in client_type.c (code and docstring) and __init__.py besides codat.h
     written = []
-    for path in [*ROOT.glob("csrc/**/*.[ch]"), *PACKAGE.glob("**/*.py")]:
+    for path in [*ROOT.glob("csrc/**/*.[ch]"), *ROOT.glob("codat_platform_c/**/*.py")]:
         for no, line in enumerate(path.read_text().splitlines(), 1):
             if re.search(r"[\"']https://api\.codat\.io/?[\"']", line):
                 written.append(f"{path.relative_to(ROOT)}:{no}")
