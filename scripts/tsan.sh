@@ -3,7 +3,8 @@
 #
 #   bash scripts/tsan.sh [pytest paths...]
 #     (default: batches on several threads, 429 storms, per-company slots, async calls, shared clients,
-#      HTTP/2, the cache under threads, life cycle races: close, drop and Ctrl-C against calls in flight)
+#      HTTP/2, the cache under threads, life cycle races: close, drop and Ctrl-C against calls in flight,
+#      company slots granted across threads, to a blocking call or to an await through its eventfd)
 #
 # Builds codat_platform_c._core with CODAT_SANITIZE=thread into build/tsan (the in-place build that .venv
 # imports is left alone), runs pytest with that tree first on sys.path and libtsan preloaded (python is
@@ -20,7 +21,7 @@ LOGS=$OUT/logs
 TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
   TESTS=(tests/test_batch.py tests/test_batch_storm.py tests/test_concurrency.py tests/test_async.py
-         tests/test_http2.py tests/test_cache.py tests/test_lifecycle.py)
+         tests/test_http2.py tests/test_cache.py tests/test_lifecycle.py tests/test_company_wait.py)
 fi
 
 # shellcheck source=scripts/instrumented.sh
