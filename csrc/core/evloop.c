@@ -122,9 +122,13 @@ static void rearm(codat_evloop *ev)
     ev->armed_ms = due;
 }
 
+/* The wake descriptor matters only while a call waits for a company slot (another thread's grant writes to
+ * it; an eventfd stays readable until read, so a grant made before the watch starts is not lost). Watching
+ * it whenever calls were in flight cost an add_reader/remove_reader pair per sequential await (~50 k
+ * instructions, callgrind). */
 static void tell_busy(codat_evloop *ev)
 {
-    int busy = ev->calls > 0;
+    int busy = ev->calls > 0 && sched_slot_waiting(ev->sched) > 0;
     if (busy != ev->busy_said && !ev->freeing) {
         ev->busy_said = busy;
         ev->hooks.busy(ev->ctx, busy);

@@ -26,7 +26,8 @@ typedef struct {
      * then free). Runs on the loop's thread inside the functions below (a submission's too: a call that
      * fails at once, out of memory, ends there). */
     void (*done)(void *ctx, void *call_ctx, codat_result *result);
-    /* busy = 1: calls are in flight (watch evloop_wake_fd for reading); 0: none (stop watching it). */
+    /* busy = 1: a call waits for a company slot (watch evloop_wake_fd for reading); 0: none does (stop
+     * watching it). */
     void (*busy)(void *ctx, int busy);
 } codat_evloop_hooks;
 

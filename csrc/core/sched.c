@@ -160,6 +160,11 @@ int sched_running(const codat_sched *s)
     return (int)s->lists[LIST_RUNNING].n;
 }
 
+int sched_slot_waiting(const codat_sched *s)
+{
+    return (int)s->lists[LIST_SLOT_WAIT].n;
+}
+
 int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,
              const codat_call_opts *opts, codat_result *out)
 {

@@ -49,6 +49,7 @@ void sched_cancel(codat_sched *s, unsigned long long id, codat_outcome outcome, 
 void sched_abort_all(codat_sched *s, codat_outcome outcome, const char *message);
 int sched_idle(const codat_sched *s);          /* nothing queued, running or waiting */
 int sched_running(const codat_sched *s);       /* attempts in flight */
+int sched_slot_waiting(const codat_sched *s);  /* jobs in a company's wait list (granted or not yet taken) */
 
 /* A job for one company and endpoint with the client's settings and the call's overrides (attempt.h's
  * job_prepare); 0, or -1 when out of memory (job_release still frees what was made). */
