@@ -49,7 +49,7 @@ sources_for() {
     esac
 }
 
-# The binding's pure helpers moved to the core (h13bind): one block, so that other edits above merge cleanly.
+# The binding's pure helpers that moved to the core (base64, the loopback check).
 TESTS="$TESTS test_base64 test_netaddr"
 extra_sources_for() {
     case "$1" in
