@@ -33,13 +33,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from batch_bench import run_json_worker  # noqa: E402  (one way to run a measurement in a fresh process)
 
 AUTH = "Basic QVBJX0tFWQ=="
 MODES = ("blocking", "loop", "thread", "loop-uv")
@@ -134,14 +134,7 @@ def worker_main(a):
 def run_worker(kind, mode, url, a, token):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--mode", mode, "--url", url,
            "--n", str(a.seq if kind == "seq" else a.concurrent), "--repeat", str(a.repeat), "--token", token]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": "timed out"}
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"ok": False, "error": f"exit {p.returncode}: {p.stderr.strip()[-300:]}"}
+    return run_json_worker(cmd, 300)
 
 
 def med(rows, key):

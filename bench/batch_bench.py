@@ -153,9 +153,9 @@ def worker_main(a):
 # --------------------------------------------------------------------------- the parent
 
 
-def run_worker(name, url, n, conc, token, timeout):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--url", url, "--n", str(n),
-           "--concurrency", str(conc), "--token", token]
+def run_json_worker(cmd, timeout):
+    """Runs one measurement in a fresh process; its result is the last JSON line it prints (the benches'
+    workers all report so), or {"ok": False, "error": ...} when it timed out or printed none."""
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -164,6 +164,12 @@ def run_worker(name, url, n, conc, token, timeout):
         if line.startswith("{"):
             return json.loads(line)
     return {"ok": False, "error": f"exit {p.returncode}: {p.stderr.strip()[-300:]}"}
+
+
+def run_worker(name, url, n, conc, token, timeout):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--url", url, "--n", str(n),
+           "--concurrency", str(conc), "--token", token]
+    return run_json_worker(cmd, timeout)
 
 
 def run_wrk(url, conc, seconds):

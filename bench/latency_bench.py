@@ -62,7 +62,7 @@ sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batch_bench import why  # noqa: E402  (the first failed round's reason, shared)
+from batch_bench import run_json_worker, why  # noqa: E402  (shared with the batch bench)
 
 AUTH = "Basic QVBJX0tFWQ=="
 
@@ -281,14 +281,7 @@ def run_worker(c, url, ca, n, token, tag, http2, timeout):
            "--n", str(n), "--token", token, "--tag", tag, "--concurrency-arg", str(c.concurrency)]
     if http2:
         cmd.append("--http2")
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout} s"}
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"ok": False, "error": f"exit {p.returncode}: {p.stderr.strip()[-300:]}"}
+    return run_json_worker(cmd, timeout)
 
 
 def med(results, key):
