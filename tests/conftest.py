@@ -59,6 +59,20 @@ def interrupt_after(delay):
     return th, sent
 
 
+def settled_request_count(server, quiet_s=0.1, limit_s=2.0):
+    """The server's request count once it has stopped growing for quiet_s (a client that keeps sending never
+    settles: this fails after limit_s)."""
+    deadline = time.monotonic() + limit_s
+    count, since = server.request_count(), time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        assert time.monotonic() < deadline, f"requests still arriving after {limit_s} s: {count}"
+        time.sleep(0.02)
+        now = server.request_count()
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
+
+
 def assert_prompt_interrupt(call, delay=0.3):
     """call() must raise KeyboardInterrupt within 150 ms of the SIGINT sent delay seconds in."""
     th, sent = interrupt_after(delay)
