@@ -174,7 +174,10 @@ Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
                 # come back, and let it go.
                 driver.close()
                 drivers.pop(other, None)
-        driver = drivers[loop] = _core._LoopDriver(self, loop)  # ValueError when closed
+        try:
+            driver = drivers[loop] = _core._LoopDriver(self, loop)  # ValueError when closed
+        except NotImplementedError:  # not Linux (no epoll): the I/O thread runs the awaits
+            return None
         self._register_async()
         return driver
 
@@ -197,9 +200,9 @@ Dask, Ray or process-pool workers; see __reduce__ and docs/scaling.md."""
         drivers = self._drivers
         driver = drivers.get(loop) if drivers is not None else None
         if driver is None:
-            if self._async_via_io_thread:
+            driver = None if self._async_via_io_thread else self._new_driver(loop)
+            if driver is None:
                 return await self._fetch_via_io_thread(loop, endpoint, company_id, options)
-            driver = self._new_driver(loop)
         future = loop.create_future()
         call_id = driver.submit(endpoint, company_id, future, **options)
         try:

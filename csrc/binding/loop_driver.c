@@ -1,8 +1,10 @@
 /* loop_driver.c: _LoopDriver, the awaits' way of running asynchronous calls: libcurl driven from the
  * caller's asyncio event loop through the core's evloop.c, all on the loop's thread with the GIL held;
- * results are set on the caller's future directly. (async_calls.c keeps the older way, a call run by the
+ * the loop watches one descriptor of the core's (loop.add_reader, while calls are in flight and a moment
+ * after); results are set on the caller's future directly. (async_calls.c keeps the older way, a call run by the
  * client's I/O thread with its result handed to a callback; bench/async_bench.py measures one against the
  * other.) */
+#include <errno.h>
 #include <string.h>
 #include "binding.h"
 #include "../core/evloop.h"
@@ -12,13 +14,10 @@ typedef struct {
     codat_evloop *ev;
     PyObject *module;           /* its state holds the exception types results become */
     PyObject *loop;
-    PyObject *add_reader, *remove_reader, *add_writer, *remove_writer, *call_later; /* the loop's */
-    PyObject *timer;            /* the loop's TimerHandle for evloop_on_timer, or NULL */
-    PyObject *str_set_result, *str_set_exception, *str_cancel;
+    PyObject *add_reader, *remove_reader; /* the loop's */
+    PyObject *str_set_result, *str_set_exception;
     int loop_gone;              /* the loop is closed (or unreachable garbage): nothing is asked of it and
                                  * no future of it is set any more */
-    int refused;                /* the running loop refused a watch or a timer: these calls cannot go on */
-    int wake_watched;
     PyObject *interrupt;        /* a KeyboardInterrupt (any non-Exception) met inside a hook: re-raised once
                                  * the driver is out of libcurl, from the loop callback that ran it */
 } LoopDriver;
@@ -41,86 +40,28 @@ static void drop_error(LoopDriver *d)
     PyErr_Clear();
 }
 
-/* Calls fn(args...) and reports whether it raised; the exception is dropped (refused records it: the
- * calls in flight then end with TransportError, see after_entry). */
-static int call_quietly(LoopDriver *d, PyObject *fn, PyObject *const *args, size_t n)
+/* Watches the core's one descriptor (evloop_fd) with our _ready as the callback, or stops: 0, or -1 when
+ * the loop refused (the core then ends the calls in flight with TransportError). */
+static int hook_watch(void *ctx, int watch)
 {
-    PyObject *r = PyObject_Vectorcall(fn, args, n, NULL);
-    if (r) {
-        Py_DECREF(r);
-        return 0;
+    LoopDriver *d = ctx;
+    if (d->loop_gone)
+        return watch ? -1 : 0;
+    PyObject *fd = PyLong_FromLong(evloop_fd(d->ev));
+    PyObject *cb = watch && fd ? PyObject_GetAttrString((PyObject *)d, "_ready") : NULL;
+    PyObject *r = NULL;
+    if (fd && (cb || !watch)) {
+        PyObject *args[2] = {fd, cb};
+        r = PyObject_Vectorcall(watch ? d->add_reader : d->remove_reader, args, watch ? 2 : 1, NULL);
     }
-    drop_error(d);
-    d->refused = 1;
-    return -1;
-}
-
-/* add (with our method `name` as the callback) or remove fd; 0, or -1 when the loop refused. */
-static int watch_one(LoopDriver *d, PyObject *add, PyObject *remove, const char *name, int fd, int on)
-{
-    PyObject *fd_obj = PyLong_FromLong(fd);
-    if (!fd_obj) {
-        PyErr_Clear();
+    Py_XDECREF(fd);
+    Py_XDECREF(cb);
+    if (!r) {
+        drop_error(d);
         return -1;
     }
-    int rc;
-    if (on) {
-        PyObject *cb = PyObject_GetAttrString((PyObject *)d, name);
-        if (!cb) {
-            PyErr_Clear();
-            Py_DECREF(fd_obj);
-            return -1;
-        }
-        PyObject *args[3] = {fd_obj, cb, fd_obj};
-        rc = call_quietly(d, add, args, 3);
-        Py_DECREF(cb);
-    } else {
-        PyObject *args[1] = {fd_obj};
-        rc = call_quietly(d, remove, args, 1);
-    }
-    Py_DECREF(fd_obj);
-    return rc;
-}
-
-static int hook_watch(void *ctx, int fd, int old_mask, int new_mask)
-{
-    LoopDriver *d = ctx;
-    int rc = 0;
-    int was_read = old_mask & CODAT_WATCH_READ, is_read = new_mask & CODAT_WATCH_READ;
-    int was_write = old_mask & CODAT_WATCH_WRITE, is_write = new_mask & CODAT_WATCH_WRITE;
-    if (d->loop_gone)
-        return new_mask ? -1 : 0;
-    if (was_read != is_read)
-        rc |= watch_one(d, d->add_reader, d->remove_reader, "_readable", fd, is_read);
-    if (was_write != is_write)
-        rc |= watch_one(d, d->add_writer, d->remove_writer, "_writable", fd, is_write);
-    return rc ? -1 : 0;
-}
-
-static void hook_set_timer(void *ctx, double delay_ms)
-{
-    LoopDriver *d = ctx;
-    if (d->timer) {
-        PyObject *r = PyObject_CallMethodNoArgs(d->timer, d->str_cancel);
-        if (!r)
-            PyErr_Clear();
-        Py_XDECREF(r);
-        Py_CLEAR(d->timer);
-    }
-    if (delay_ms < 0 || d->loop_gone)
-        return;
-    PyObject *delay = PyFloat_FromDouble(delay_ms / 1000.0);
-    PyObject *cb = PyObject_GetAttrString((PyObject *)d, "_timer");
-    if (delay && cb) {
-        PyObject *args[2] = {delay, cb};
-        d->timer = PyObject_Vectorcall(d->call_later, args, 2, NULL);
-    }
-    if (!d->timer) {
-        drop_error(d);
-        d->refused = 1;
-    }
-    Py_XDECREF(delay);
-    Py_XDECREF(cb);
+    Py_DECREF(r);
+    return 0;
 }
 
 /* Settles the caller's future, unless the call was cancelled (the future is done) or its loop is gone. */
@@ -150,24 +91,14 @@ static void hook_done(void *ctx, void *call_ctx, codat_result *r)
     Py_DECREF(future);
 }
 
-static void hook_busy(void *ctx, int busy)
-{
-    LoopDriver *d = ctx;
-    if (busy == d->wake_watched || (busy && d->loop_gone))
-        return;
-    if (watch_one(d, d->add_reader, d->remove_reader, "_wake", evloop_wake_fd(d->ev), busy) == 0 || !busy)
-        d->wake_watched = busy;
-}
+static const codat_evloop_hooks driver_hooks = {hook_watch, hook_done};
 
-static const codat_evloop_hooks driver_hooks = {hook_watch, hook_set_timer, hook_done, hook_busy};
-
-/* After every entry from the loop: a loop that refused a watch or a timer cannot drive these calls, so
- * end them now (TransportError) and give their slots back. */
+/* After every entry from the loop: a loop that is gone cannot drive these calls, so end them now
+ * (TransportError) and give their slots back; a KeyboardInterrupt met inside a hook is raised. */
 static PyObject *after_entry(LoopDriver *d)
 {
-    if ((d->refused || d->loop_gone) && d->ev && evloop_calls(d->ev) > 0)
+    if (d->loop_gone && d->ev && evloop_calls(d->ev) > 0)
         evloop_abort_all(d->ev, CODAT_TRANSPORT, "the event loop refused to watch the connection");
-    d->refused = 0;
     if (d->interrupt) {
         PyObject *exc = d->interrupt;
         d->interrupt = NULL;
@@ -203,16 +134,15 @@ static PyObject *LoopDriver_new(PyTypeObject *type, PyObject *args, PyObject *kw
     d->loop = Py_NewRef(loop);
     if (!(d->add_reader = PyObject_GetAttrString(loop, "add_reader")) ||
         !(d->remove_reader = PyObject_GetAttrString(loop, "remove_reader")) ||
-        !(d->add_writer = PyObject_GetAttrString(loop, "add_writer")) ||
-        !(d->remove_writer = PyObject_GetAttrString(loop, "remove_writer")) ||
-        !(d->call_later = PyObject_GetAttrString(loop, "call_later")) ||
         !(d->str_set_result = PyUnicode_InternFromString("set_result")) ||
-        !(d->str_set_exception = PyUnicode_InternFromString("set_exception")) ||
-        !(d->str_cancel = PyUnicode_InternFromString("cancel")))
+        !(d->str_set_exception = PyUnicode_InternFromString("set_exception")))
         goto fail;
     d->ev = evloop_new(c->core, &driver_hooks, d);
     if (!d->ev) {
-        PyErr_NoMemory();
+        if (errno == ENOSYS) /* not Linux: the client falls back to its I/O thread */
+            PyErr_SetString(PyExc_NotImplementedError, "no event-loop driver on this system");
+        else
+            PyErr_SetFromErrno(errno == ENOMEM ? PyExc_MemoryError : PyExc_OSError);
         goto fail;
     }
     return (PyObject *)d;
@@ -286,32 +216,10 @@ static PyObject *LoopDriver_close(LoopDriver *d, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static PyObject *LoopDriver_readable(LoopDriver *d, PyObject *fd)
+static PyObject *LoopDriver_ready(LoopDriver *d, PyObject *Py_UNUSED(ignored))
 {
     if (d->ev)
-        evloop_on_socket(d->ev, (int)PyLong_AsLong(fd), CODAT_WATCH_READ);
-    return after_entry(d);
-}
-
-static PyObject *LoopDriver_writable(LoopDriver *d, PyObject *fd)
-{
-    if (d->ev)
-        evloop_on_socket(d->ev, (int)PyLong_AsLong(fd), CODAT_WATCH_WRITE);
-    return after_entry(d);
-}
-
-static PyObject *LoopDriver_timer(LoopDriver *d, PyObject *Py_UNUSED(ignored))
-{
-    Py_CLEAR(d->timer); /* it fired */
-    if (d->ev)
-        evloop_on_timer(d->ev);
-    return after_entry(d);
-}
-
-static PyObject *LoopDriver_wake(LoopDriver *d, PyObject *Py_UNUSED(fd))
-{
-    if (d->ev)
-        evloop_on_wake(d->ev);
+        evloop_on_ready(d->ev);
     return after_entry(d);
 }
 
@@ -327,10 +235,6 @@ static int LoopDriver_traverse(LoopDriver *d, visitproc visit, void *arg)
     Py_VISIT(d->loop);
     Py_VISIT(d->add_reader);
     Py_VISIT(d->remove_reader);
-    Py_VISIT(d->add_writer);
-    Py_VISIT(d->remove_writer);
-    Py_VISIT(d->call_later);
-    Py_VISIT(d->timer);
     return 0;
 }
 
@@ -341,10 +245,6 @@ static int LoopDriver_clear(LoopDriver *d)
     Py_CLEAR(d->loop);
     Py_CLEAR(d->add_reader);
     Py_CLEAR(d->remove_reader);
-    Py_CLEAR(d->add_writer);
-    Py_CLEAR(d->remove_writer);
-    Py_CLEAR(d->call_later);
-    Py_CLEAR(d->timer);
     return 0;
 }
 
@@ -362,7 +262,6 @@ static void LoopDriver_dealloc(LoopDriver *d)
     Py_CLEAR(d->module);
     Py_CLEAR(d->str_set_result);
     Py_CLEAR(d->str_set_exception);
-    Py_CLEAR(d->str_cancel);
     Py_CLEAR(d->interrupt);
     tp->tp_free((PyObject *)d);
     Py_DECREF(tp);
@@ -375,10 +274,7 @@ static PyMethodDef LoopDriver_methods[] = {
      "cancel($self, call_id, /)\n--\n\nAborts the call if it has not ended."},
     {"close", (PyCFunction)LoopDriver_close, METH_NOARGS,
      "close($self, /)\n--\n\nEnds every call in flight with ValueError (the client was closed)."},
-    {"_readable", (PyCFunction)LoopDriver_readable, METH_O, NULL},
-    {"_writable", (PyCFunction)LoopDriver_writable, METH_O, NULL},
-    {"_timer", (PyCFunction)LoopDriver_timer, METH_NOARGS, NULL},
-    {"_wake", (PyCFunction)LoopDriver_wake, METH_O, NULL},
+    {"_ready", (PyCFunction)LoopDriver_ready, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -389,8 +285,9 @@ static PyGetSetDef LoopDriver_getset[] = {
 
 PyDoc_STRVAR(LoopDriver_doc,
              "_LoopDriver(client, loop)\n--\n\n"
-             "The async calls of one client on one asyncio event loop: libcurl's sockets and timer are watched\n"
-             "by that loop, and every call runs on its thread. Private: codat_platform_c.Client makes one per\n"
+             "The async calls of one client on one asyncio event loop: the loop watches one descriptor of the core's\n"
+             "(its sockets and timer in an epoll set), and every call runs on the loop's thread. Private:\n"
+             "codat_platform_c.Client makes one per\n"
              "loop it is awaited on.");
 
 static PyType_Slot LoopDriver_slots[] = {

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #endif
 #include "evloop.h"
 #include "sched.h"
@@ -15,6 +17,8 @@
 
 #define KICK_ROUNDS 4         /* socket_action(TIMEOUT) rounds in one settle before leaving it to the timer */
 #define REARM_SLACK_MS 0.05   /* a timer this much earlier than asked is kept: it fires, looks, re-arms */
+#define LINGER_MS 1000.0      /* the loop's watch outlives the last call by this much: the next await reuses it */
+#define READY_BATCH 64        /* epoll events taken per epoll_wait */
 
 struct codat_evloop {
     codat_client *client;
@@ -24,14 +28,17 @@ struct codat_evloop {
     unsigned fork_generation;
     unsigned long long next_id;
     size_t calls;                 /* submitted and not yet done() */
-    int busy_said;                /* the last busy() told the binding */
     int depth;                    /* inside libcurl or the scheduler: cancels and aborts wait until out */
-    int freeing;                  /* evloop_free runs: no more watch/set_timer */
+    int freeing;                  /* evloop_free runs: no more watch() */
     int loop_refused;             /* watch() failed: the event loop is gone, so nothing can progress */
+    int watched;                  /* the event loop watches epoll_fd */
+    int lingering;                /* no call in flight: the timer is set to drop the watch */
     double curl_due_ms;           /* when libcurl wants CURL_SOCKET_TIMEOUT; -1: never */
     double sched_due_ms;          /* the scheduler's next retry or pause end; -1: none */
-    double armed_ms;              /* the event loop's timer as asked for; -1: none */
-    int wake_fds[2];              /* eventfd (both the same) or a pipe: [0] read, [1] written */
+    double armed_ms;              /* the timerfd as set; -1: disarmed */
+    int epoll_fd;                 /* the private set: libcurl's sockets, timer_fd and wake_fd */
+    int timer_fd;
+    int wake_fd;                  /* an eventfd another thread writes when it grants a company slot */
     unsigned long long *deferred; /* cancels asked for while depth > 0 */
     size_t n_deferred, cap_deferred;
     int abort_deferred;
@@ -39,24 +46,34 @@ struct codat_evloop {
     char abort_message[64];
 };
 
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+#ifdef __linux__
+
 /* ---- libcurl's callbacks ---- */
 
+/* Keeps libcurl's wish for fd in the private set: the mask it was given lives in socketp. */
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
     codat_evloop *ev = userp;
-    int old_mask = (int)(intptr_t)socketp;
-    int new_mask = 0;
+    uint32_t old_events = (uint32_t)(uintptr_t)socketp, events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-        new_mask |= CODAT_WATCH_READ;
+        events |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-        new_mask |= CODAT_WATCH_WRITE;
-    if (new_mask == old_mask || ev->freeing)
+        events |= EPOLLOUT;
+    if (events == old_events)
         return 0;
-    if (ev->hooks.watch(ev->ctx, (int)fd, old_mask, new_mask) < 0)
-        ev->loop_refused = 1;
+    struct epoll_event e = {.events = events, .data.fd = fd};
+    int op = old_events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+    if (epoll_ctl(ev->epoll_fd, op, fd, &e) != 0 && op != EPOLL_CTL_DEL)
+        return -1; /* libcurl fails the transfer on this socket */
     if (what != CURL_POLL_REMOVE)
-        curl_multi_assign(sched_multi(ev->sched), fd, (void *)(intptr_t)new_mask);
+        curl_multi_assign(sched_multi(ev->sched), fd, (void *)(uintptr_t)events);
     return 0;
 }
 
@@ -86,11 +103,11 @@ static void on_slot_granted(void *p)
 {
     codat_evloop *ev = p;
     uint64_t one = 1;
-    ssize_t n = write(ev->wake_fds[1], &one, sizeof one); /* a full pipe is already a pending wake */
+    ssize_t n = write(ev->wake_fd, &one, sizeof one); /* only fails when the counter is full: a wake is pending */
     (void)n;
 }
 
-/* ---- keeping the event loop's timer right ---- */
+/* ---- the event loop's watch and the timer ---- */
 
 static double earliest(double a, double b)
 {
@@ -101,38 +118,53 @@ static double earliest(double a, double b)
     return a < b ? a : b;
 }
 
-/* Re-arms only when the deadline moves earlier (libcurl moves it on every call, mostly later): a timer
- * that fires too early finds nothing due and re-arms. */
+/* at_ms < 0 disarms. A deadline already past still fires (a zero it_value would disarm instead). */
+static void set_timer_fd(codat_evloop *ev, double at_ms)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (at_ms >= 0) {
+        double delay_ms = at_ms - codat_now_ms();
+        long long ns = delay_ms > 0 ? (long long)(delay_ms * 1e6) : 0;
+        if (ns < 1000)
+            ns = 1000;
+        its.it_value.tv_sec = (time_t)(ns / 1000000000LL);
+        its.it_value.tv_nsec = (long)(ns % 1000000000LL);
+    }
+    timerfd_settime(ev->timer_fd, 0, &its, NULL);
+    ev->armed_ms = at_ms;
+}
+
+static void set_watch(codat_evloop *ev, int watch)
+{
+    if (watch == ev->watched || ev->freeing)
+        return;
+    if (ev->hooks.watch(ev->ctx, watch) == 0 || !watch)
+        ev->watched = watch;
+    else
+        ev->loop_refused = 1;
+}
+
+/* The timer serves libcurl's deadline and the scheduler's; with no call in flight it serves the linger
+ * (then the watch is dropped: an idle client keeps nothing registered in the loop). Re-set only when the
+ * deadline moves earlier (libcurl moves it on every call, mostly later): a timer that fires too early finds
+ * nothing due and re-arms. */
 static void rearm(codat_evloop *ev)
 {
     if (ev->freeing)
         return;
-    double due = earliest(ev->curl_due_ms, ev->sched_due_ms);
-    if (due < 0) {
-        if (ev->armed_ms >= 0 && ev->calls == 0) {
-            ev->hooks.set_timer(ev->ctx, -1);
-            ev->armed_ms = -1;
+    if (ev->calls == 0) {
+        if (ev->watched && !ev->lingering) {
+            ev->lingering = 1;
+            set_timer_fd(ev, codat_now_ms() + LINGER_MS);
         }
         return;
     }
-    if (ev->armed_ms >= 0 && ev->armed_ms <= due + REARM_SLACK_MS)
-        return;
-    double delay = due - codat_now_ms();
-    ev->hooks.set_timer(ev->ctx, delay > 0 ? delay : 0);
-    ev->armed_ms = due;
-}
-
-/* The wake descriptor matters only while a call waits for a company slot (another thread's grant writes to
- * it; an eventfd stays readable until read, so a grant made before the watch starts is not lost). Watching
- * it whenever calls were in flight cost an add_reader/remove_reader pair per sequential await (~50 k
- * instructions, callgrind). */
-static void tell_busy(codat_evloop *ev)
-{
-    int busy = ev->calls > 0 && sched_slot_waiting(ev->sched) > 0;
-    if (busy != ev->busy_said && !ev->freeing) {
-        ev->busy_said = busy;
-        ev->hooks.busy(ev->ctx, busy);
-    }
+    ev->lingering = 0;
+    double due = earliest(ev->curl_due_ms, ev->sched_due_ms);
+    if (due < 0 || (ev->armed_ms >= 0 && ev->armed_ms <= due + REARM_SLACK_MS))
+        return; /* a timer set earlier, with nothing due, fires once for nothing */
+    set_timer_fd(ev, due);
 }
 
 /* ---- driving ---- */
@@ -183,41 +215,48 @@ static void settle(codat_evloop *ev)
     if (ev->depth == 0)
         run_deferred(ev);
     rearm(ev);
-    tell_busy(ev);
 }
 
-void evloop_on_socket(codat_evloop *ev, int fd, int ready_mask)
+/* The timer fired: with no call in flight that is the linger's end; otherwise settle() looks at what is due. */
+static void on_timer_fired(codat_evloop *ev)
 {
-    int flags = ((ready_mask & CODAT_WATCH_READ) ? CURL_CSELECT_IN : 0) |
-                ((ready_mask & CODAT_WATCH_WRITE) ? CURL_CSELECT_OUT : 0);
-    int running;
-    ev->depth++;
-    curl_multi_socket_action(sched_multi(ev->sched), (curl_socket_t)fd, flags, &running);
-    ev->depth--;
-    settle(ev);
-}
-
-void evloop_on_timer(codat_evloop *ev)
-{
+    uint64_t expirations;
+    ssize_t n = read(ev->timer_fd, &expirations, sizeof expirations);
+    (void)n;
     ev->armed_ms = -1;
-    settle(ev);
+    if (ev->lingering && ev->calls == 0) {
+        ev->lingering = 0;
+        set_watch(ev, 0);
+    }
 }
 
-void evloop_on_wake(codat_evloop *ev)
+void evloop_on_ready(codat_evloop *ev)
 {
-    uint64_t count;
-    while (read(ev->wake_fds[0], &count, sizeof count) > 0)
-        ;
-    settle(ev);
+    struct epoll_event events[READY_BATCH];
+    int n = epoll_wait(ev->epoll_fd, events, READY_BATCH, 0);
+    ev->depth++;
+    for (int i = 0; i < n; i++) {
+        int fd = events[i].data.fd;
+        if (fd == ev->timer_fd) {
+            on_timer_fired(ev);
+        } else if (fd == ev->wake_fd) {
+            uint64_t count;
+            ssize_t r = read(ev->wake_fd, &count, sizeof count);
+            (void)r;
+        } else {
+            uint32_t e = events[i].events;
+            int flags = ((e & (EPOLLIN | EPOLLHUP | EPOLLERR)) ? CURL_CSELECT_IN : 0) |
+                        ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) | ((e & EPOLLERR) ? CURL_CSELECT_ERR : 0);
+            int running;
+            curl_multi_socket_action(sched_multi(ev->sched), (curl_socket_t)fd, flags, &running);
+        }
+    }
+    ev->depth--;
+    if (ev->watched || ev->calls > 0)
+        settle(ev);
 }
 
 /* ---- calls ---- */
-
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
-}
 
 unsigned long long evloop_submit(codat_evloop *ev, codat_endpoint which, const char *company_id,
                                  const codat_call_opts *opts, void *call_ctx, char *err, size_t errlen)
@@ -226,6 +265,7 @@ unsigned long long evloop_submit(codat_evloop *ev, codat_endpoint which, const c
         set_err(err, errlen, "client is closed");
         return 0;
     }
+    set_watch(ev, 1); /* if the loop refuses, settle() ends the call with a transport error */
     codat_job *job = malloc(sizeof *job);
     codat_result *out = malloc(sizeof *out);
     if (!job || !out) {
@@ -249,6 +289,7 @@ unsigned long long evloop_submit(codat_evloop *ev, codat_endpoint which, const c
     if (ev->depth > 0) {
         /* Submitted from code libcurl or the scheduler called (a log handler): started on the next turn. */
         ev->sched_due_ms = codat_now_ms();
+        rearm(ev);
         return id;
     }
     settle(ev); /* the request goes out now when a connection is free */
@@ -285,7 +326,6 @@ void evloop_abort_all(codat_evloop *ev, codat_outcome outcome, const char *messa
         return;
     run_deferred(ev);
     rearm(ev);
-    tell_busy(ev);
 }
 
 size_t evloop_calls(const codat_evloop *ev)
@@ -293,35 +333,36 @@ size_t evloop_calls(const codat_evloop *ev)
     return ev->calls;
 }
 
-int evloop_wake_fd(const codat_evloop *ev)
+int evloop_fd(const codat_evloop *ev)
 {
-    return ev->wake_fds[0];
+    return ev->epoll_fd;
 }
 
 /* ---- life cycle ---- */
 
-static int open_wake_fds(int fds[2])
+static void close_fds(codat_evloop *ev)
 {
-#ifdef __linux__
-    fds[0] = fds[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    return fds[0] < 0 ? -1 : 0;
-#else
-    if (pipe(fds) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    int *fds[3] = {&ev->epoll_fd, &ev->timer_fd, &ev->wake_fd};
+    for (int i = 0; i < 3; i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
     }
-    return 0;
-#endif
 }
 
-static void close_wake_fds(int fds[2])
+static int open_fds(codat_evloop *ev)
 {
-    if (fds[0] >= 0)
-        close(fds[0]);
-    if (fds[1] >= 0 && fds[1] != fds[0])
-        close(fds[1]);
+    ev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    ev->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); /* codat_now_ms's clock */
+    ev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ev->epoll_fd < 0 || ev->timer_fd < 0 || ev->wake_fd < 0)
+        return -1;
+    struct epoll_event timer = {.events = EPOLLIN, .data.fd = ev->timer_fd};
+    struct epoll_event wake = {.events = EPOLLIN, .data.fd = ev->wake_fd};
+    if (epoll_ctl(ev->epoll_fd, EPOLL_CTL_ADD, ev->timer_fd, &timer) != 0 ||
+        epoll_ctl(ev->epoll_fd, EPOLL_CTL_ADD, ev->wake_fd, &wake) != 0)
+        return -1;
+    return 0;
 }
 
 codat_evloop *evloop_new(codat_client *c, const codat_evloop_hooks *hooks, void *ctx)
@@ -334,12 +375,13 @@ codat_evloop *evloop_new(codat_client *c, const codat_evloop_hooks *hooks, void 
     ev->ctx = ctx;
     ev->fork_generation = codat_fork_generation();
     ev->curl_due_ms = ev->sched_due_ms = ev->armed_ms = -1;
-    ev->wake_fds[0] = ev->wake_fds[1] = -1;
-    if (open_wake_fds(ev->wake_fds) != 0)
+    if (open_fds(ev) != 0)
         goto fail;
     ev->sched = sched_new(c, CODAT_ASYNC_CONCURRENCY, on_job_done, on_slot_granted, ev);
-    if (!ev->sched)
+    if (!ev->sched) {
+        errno = ENOMEM;
         goto fail;
+    }
     CURLM *multi = sched_multi(ev->sched);
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, ev);
@@ -350,9 +392,11 @@ codat_evloop *evloop_new(codat_client *c, const codat_evloop_hooks *hooks, void 
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)CODAT_ASYNC_CONCURRENCY);
     client_hold(c);
     return ev;
-fail:
-    close_wake_fds(ev->wake_fds);
+fail:;
+    int saved = errno;
+    close_fds(ev);
     free(ev);
+    errno = saved;
     return NULL;
 }
 
@@ -366,10 +410,37 @@ void evloop_free(codat_evloop *ev)
         sched_abort_all(ev->sched, CODAT_CANCELLED, "cancelled");
         ev->depth--;
         sched_free(ev->sched);
-        close_wake_fds(ev->wake_fds);
+        close_fds(ev);
     }
     /* else: a forked child; the handles and sockets are the parent's: leaked rather than touched. */
     free(ev->deferred);
     client_unhold(ev->client);
     free(ev);
 }
+
+#else /* not Linux: no private epoll set; the binding falls back to the I/O thread */
+
+codat_evloop *evloop_new(codat_client *c, const codat_evloop_hooks *hooks, void *ctx)
+{
+    (void)c, (void)hooks, (void)ctx;
+    errno = ENOSYS;
+    return NULL;
+}
+void evloop_free(codat_evloop *ev) { (void)ev; }
+int evloop_fd(const codat_evloop *ev) { (void)ev; return -1; }
+unsigned long long evloop_submit(codat_evloop *ev, codat_endpoint which, const char *company_id,
+                                 const codat_call_opts *opts, void *call_ctx, char *err, size_t errlen)
+{
+    (void)ev, (void)which, (void)company_id, (void)opts, (void)call_ctx;
+    set_err(err, errlen, "not supported on this system");
+    return 0;
+}
+void evloop_cancel(codat_evloop *ev, unsigned long long id) { (void)ev, (void)id; }
+void evloop_abort_all(codat_evloop *ev, codat_outcome outcome, const char *message)
+{
+    (void)ev, (void)outcome, (void)message;
+}
+size_t evloop_calls(const codat_evloop *ev) { (void)ev; return 0; }
+void evloop_on_ready(codat_evloop *ev) { (void)ev; }
+
+#endif
