@@ -7,8 +7,8 @@
 Two ways to run an await are measured side by side, each in a fresh subprocess per round, in an order
 rotated each round:
 
-  loop     the default since issue 13: the running event loop drives libcurl (evloop.c: libcurl's socket
-           interface on loop.add_reader/add_writer/call_later), no thread of ours
+  loop     the default since issue 13: the running event loop drives libcurl (evloop.c: libcurl's sockets
+           and timer in a private epoll set, which the loop watches as one reader), no thread of ours
   thread   the earlier hand-off: the client's I/O thread runs the call, takes the GIL and hands the result
            to the loop with call_soon_threadsafe (Client._async_via_io_thread = True)
   loop-uv  `loop` under uvloop
@@ -20,7 +20,9 @@ most 1.5x a blocking call's CPU (the median of per-round ratios, both from the s
 
 Concurrent: --concurrent awaits started at once with asyncio.gather on one client, --repeat times; at most
 codat_platform_c.DEFAULT_CONCURRENCY (100) are in flight per loop, so wrk runs with that many
-connections in the same round. Target: at least 50 % of wrk's rate (median of per-round ratios).
+connections in the same round. Target: at least 50 % of wrk's rate (median of per-round ratios). For
+scale, the same round also runs the C batch (get_access_tokens over as many ids at the same concurrency,
+threads=None and threads=1): the engine without a task, a future and a Python call per token.
 
 Prints a Markdown table (progress on stderr) and writes PREFIX.md and PREFIX.json (default
 bench/async_results; --out "" writes nothing). Needs nginx with the echo module (bench/server.py) and,
@@ -43,6 +45,7 @@ from batch_bench import run_json_worker  # noqa: E402  (one way to run a measure
 
 AUTH = "Basic QVBJX0tFWQ=="
 MODES = ("blocking", "loop", "thread", "loop-uv")
+BATCH_REFS = ("batch", "batch-1")  # concurrent rows only: get_access_tokens, threads=None (2) and 1
 
 
 def log(*a):
@@ -99,6 +102,8 @@ def work_sequential(url, mode, n, token):
 
 def work_concurrent(url, mode, n, repeat, token):
     import asyncio
+    if mode in BATCH_REFS:
+        return batch_concurrent(url, mode, n, repeat, token)
     with _client(url, mode) as c:
         async def main():
             fetch = c.get_company_access_token_async
@@ -110,6 +115,22 @@ def work_concurrent(url, mode, n, repeat, token):
                     raise RuntimeError("bad answer")
             return time.perf_counter() - t0, cpu_s() - c0
         return _run(mode, main())
+
+
+def batch_concurrent(url, mode, n, repeat, token):
+    """The reference with no Python per token: the C batch over the same ids at the same concurrency."""
+    import codat_platform_c as codat
+    threads = 1 if mode == "batch-1" else None
+    with _client(url, mode) as c:
+        c.get_access_tokens([f"warm-{i}" for i in range(n)], concurrency=codat.DEFAULT_CONCURRENCY,
+                            threads=threads)  # opens the connections
+        t0, c0 = time.perf_counter(), cpu_s()
+        for r in range(repeat):
+            got = c.get_access_tokens([f"company-{r}-{i}" for i in range(n)],
+                                      concurrency=codat.DEFAULT_CONCURRENCY, threads=threads)
+            if any(g["accessToken"] != token for g in got.values()):
+                raise RuntimeError("bad answer")
+        return time.perf_counter() - t0, cpu_s() - c0
 
 
 def worker_main(a):
@@ -165,10 +186,11 @@ def report(seq, conc, wrk, a, machine):
               f"wrk -c{a.wrk_connections}", "",
               "| way | tokens/s | CPU µs/call | vs wrk (paired) |", "|---|---:|---:|---:|"]
     wrk_rate = med(wrk, "tokens_per_s")
-    for mode in MODES[1:]:
+    names = {"batch": "C batch, no Python per token (threads=None: 2)", "batch-1": "C batch, threads=1"}
+    for mode in MODES[1:] + BATCH_REFS:
         rows = conc[mode]
-        lines.append(f"| {mode} | {fmt(med(rows, 'tokens_per_s'), ',.0f')} | {fmt(med(rows, 'cpu_us'), '.1f')} | "
-                     f"{fmt(paired(rows, wrk, 'tokens_per_s'), '.0%')} |")
+        lines.append(f"| {names.get(mode, mode)} | {fmt(med(rows, 'tokens_per_s'), ',.0f')} | "
+                     f"{fmt(med(rows, 'cpu_us'), '.1f')} | {fmt(paired(rows, wrk, 'tokens_per_s'), '.0%')} |")
     lines.append(f"| wrk | {fmt(wrk_rate, ',.0f')} | | 100% |")
     seq_ratio = paired(seq["loop"], seq["blocking"], "cpu_us")
     conc_ratio = paired(conc["loop"], wrk, "tokens_per_s")
@@ -184,7 +206,7 @@ def parent_main(a):
     from batch_bench import machine_line, run_wrk
     from server import TOKEN, NginxServer
     seq = {m: [] for m in MODES}
-    conc = {m: [] for m in MODES[1:]}
+    conc = {m: [] for m in MODES[1:] + BATCH_REFS}
     wrk = []
     with NginxServer() as srv:
         url = srv.urls["http"]
@@ -192,7 +214,7 @@ def parent_main(a):
             order = list(MODES[r % len(MODES):] + MODES[:r % len(MODES)])
             for mode in order:
                 seq[mode].append(run_worker("seq", mode, url, a, TOKEN))
-            for mode in [m for m in order if m != "blocking"]:
+            for mode in [m for m in order if m != "blocking"] + list(BATCH_REFS):
                 conc[mode].append(run_worker("conc", mode, url, a, TOKEN))
                 if mode == "loop":  # right after it, so that the ratio pairs two moments of the same round
                     wrk.append(run_wrk(url, a.wrk_connections, a.wrk_seconds))
@@ -219,7 +241,7 @@ def main():
     p.add_argument("--wrk-connections", type=int, default=100, help="DEFAULT_CONCURRENCY: a loop's in-flight limit")
     p.add_argument("--out", default=os.path.join(HERE, "async_results"))
     p.add_argument("--worker", choices=("seq", "conc"))
-    p.add_argument("--mode", choices=MODES)
+    p.add_argument("--mode", choices=MODES + BATCH_REFS)
     p.add_argument("--url")
     p.add_argument("--n", type=int)
     p.add_argument("--token")
