@@ -70,8 +70,13 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         return 0;
     struct epoll_event e = {.events = events, .data.fd = fd};
     int op = old_events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
-    if (epoll_ctl(ev->epoll_fd, op, fd, &e) != 0 && op != EPOLL_CTL_DEL)
-        return -1; /* libcurl fails the transfer on this socket */
+    if (epoll_ctl(ev->epoll_fd, op, fd, &e) != 0 && op != EPOLL_CTL_DEL) {
+        /* The set and libcurl's record disagree (a socket closed without a REMOVE leaves the set by
+         * itself, and its number may come back): take the set as it is. */
+        int retry = errno == EEXIST ? EPOLL_CTL_MOD : errno == ENOENT ? EPOLL_CTL_ADD : -1;
+        if (retry < 0 || epoll_ctl(ev->epoll_fd, retry, fd, &e) != 0)
+            return -1; /* libcurl fails the transfer on this socket */
+    }
     if (what != CURL_POLL_REMOVE)
         curl_multi_assign(sched_multi(ev->sched), fd, (void *)(uintptr_t)events);
     return 0;
