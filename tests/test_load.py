@@ -278,13 +278,22 @@ def test_error_paths_keep_refcounts_and_memory_flat(srv, kind):
         watched = (exc_type, fn) + keep
         return (sys.getallocatedblocks(), c_heap_bytes(), tuple(sys.getrefcount(o) for o in watched))
 
+    # a leak of one object a call keeps rounds_n * 2 blocks; allow some noise below that
+    bound = max(100, rounds_n * 2 // 3)
     rounds(rounds_n // 4)
     before = rounds(rounds_n)
     after = rounds(rounds_n * 2)
+    # Each round of the async kind runs a new event loop, and asyncio's own tables (and the in-process
+    # stand-in's) keep growing for several hundred loops whatever runs in them: a bare asyncio.run of a
+    # future grows 267, 95, 19, 12, 6 blocks per 200 runs. Growth that shrinks gets more windows; a leak of
+    # a block per call never falls below the bound.
+    windows = 1
+    while after[0] - before[0] >= bound and kind.startswith("ValueError (async") and windows < 6:
+        before, after = after, rounds(rounds_n * 2)
+        windows += 1
     for c in keep[:3]:
         c.close()
     assert after[2] == before[2], f"{kind}: refcounts moved {before[2]} -> {after[2]}"
-    # a leak of one object a call keeps rounds_n * 2 blocks; allow some noise below that
-    assert after[0] - before[0] < max(100, rounds_n * 2 // 3), \
-        f"{kind}: {after[0] - before[0]} Python blocks kept over {rounds_n * 2} calls"
+    assert after[0] - before[0] < bound, \
+        f"{kind}: {after[0] - before[0]} Python blocks kept over {rounds_n * 2} calls ({windows} windows)"
     assert after[1] - before[1] < 64 * 1024, f"{kind}: C heap grew {after[1] - before[1]} bytes"
