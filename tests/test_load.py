@@ -5,7 +5,7 @@ allocations stable over repeated error paths.
 The load test talks to a stand-in in a separate process (python -m codat_platform_c.testing), so that the
 RSS measured is the client's alone (an in-process stand-in keeps ~1 KiB per request) and the server does
 not compete for this process's GIL. CODAT_LOAD_CALLS (calls per thread, default 20000) scales it down,
-e.g. under ASan (scripts/sanitize.sh), where CODAT_SANITIZED=1 also turns the RSS check off.
+e.g. under ASan (scripts/sanitize.sh), where CODAT_SANITIZED=1 also turns the RSS check and the fork off.
 """
 import asyncio
 import ctypes
@@ -28,6 +28,10 @@ THREADS = 8
 CALLS_PER_THREAD = int(os.environ.get("CODAT_LOAD_CALLS", "20000"))
 # Under scripts/sanitize.sh (ASan) RSS grows by design (shadow memory, quarantine): no RSS check there.
 RSS_CHECK = not os.environ.get("CODAT_SANITIZED")
+# Nor a fork mid-load there: GCC 12's ASan allocator has no fork handlers (LLVM gave it some in 2023), so a
+# child forked while one of the 8 threads holds an allocator lock can hang in its first malloc (it did once
+# in CI, 30 s). glibc's malloc locks its arenas across fork(); the plain run checks the fork.
+FORK_MID_LOAD = not os.environ.get("CODAT_SANITIZED")
 
 
 def rss_kib():
@@ -131,7 +135,7 @@ def test_8_threads_x_20000_calls_with_a_fork(standin_process):
         if warm_rss is None and n >= total // 10:
             gc.collect()
             warm_rss = rss_kib()
-        if child_status is None and n >= total // 2:
+        if FORK_MID_LOAD and child_status is None and n >= total // 2:
             # fork() while 8 threads are mid-call: the child has only this thread, must not touch the
             # parent's connections, and must be able to make calls of its own.
             pid = os.fork()
@@ -157,7 +161,7 @@ def test_8_threads_x_20000_calls_with_a_fork(standin_process):
 
     assert not errors, f"{len(errors)} calls failed; first: {errors[0]!r}"
     assert sum(done) == total
-    assert child_status == 0, f"the forked child exited {child_status}"
+    assert child_status == (0 if FORK_MID_LOAD else None), f"the forked child exited {child_status}"
     # Every call got exactly one answer: the stand-in issued one token per request, no more (nothing was
     # sent twice) and no fewer (nothing lost): the warm-up, the load, the child's two, and the final call.
     assert last - first == total + 2 + 1
