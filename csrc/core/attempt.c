@@ -319,6 +319,23 @@ static int redact_parsed(void *ctx, cJSON *json)
 
 /* ---- the call's result ---- */
 
+/* A call's result is filled here alone (finish below); its life cycle sits beside, so that sched.c can make
+ * one for a job without calling up into client.c. */
+void codat_result_init(codat_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->retry_after_s = -1;
+}
+
+void codat_result_clear(codat_result *r)
+{
+    free(r->body);
+    free(r->headers);
+    if (r->json)
+        cJSON_Delete(r->json);
+    codat_result_init(r);
+}
+
 static void finish(codat_job *job, codat_outcome outcome, long status, cJSON *json, CURLcode code,
                    int body_too_large, const char *message)
 {

@@ -1,5 +1,5 @@
 /* client.c: the client's public life cycle: made (settings read once, the proxies from the environment),
- * closed, freed; its rate-limit figures; the call options and results. The calls themselves are in batch.c
+ * closed, freed; its rate-limit figures; the call options (results: attempt.c, which fills them). The calls themselves are in batch.c
  * (blocking calls and batches) and io_thread.c (asynchronous calls). */
 #include <stdlib.h>
 #include <string.h>
@@ -31,21 +31,6 @@ void codat_call_opts_init(codat_call_opts *opts)
 {
     memset(opts, 0, sizeof *opts);
     opts->timeout_ms = -1;
-}
-
-void codat_result_init(codat_result *r)
-{
-    memset(r, 0, sizeof *r);
-    r->retry_after_s = -1;
-}
-
-void codat_result_clear(codat_result *r)
-{
-    free(r->body);
-    free(r->headers);
-    if (r->json)
-        cJSON_Delete(r->json);
-    codat_result_init(r);
 }
 
 /* Proxies come from the environment, as with libcurl's own lookup and with httpx: the same variables,

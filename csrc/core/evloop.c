@@ -271,19 +271,8 @@ unsigned long long evloop_submit(codat_evloop *ev, codat_endpoint which, const c
         return 0;
     }
     set_watch(ev, 1); /* if the loop refuses, settle() ends the call with a transport error */
-    codat_job *job = malloc(sizeof *job);
-    codat_result *out = malloc(sizeof *out);
-    if (!job || !out) {
-        free(job);
-        free(out);
-        set_err(err, errlen, "out of memory");
-        return 0;
-    }
-    codat_result_init(out);
-    if (job_init(job, ev->client, which, company_id, opts, out) != 0) {
-        job_release(job);
-        free(job);
-        free(out);
+    codat_job *job = job_new(ev->client, which, company_id, opts);
+    if (!job) {
         set_err(err, errlen, "out of memory");
         return 0;
     }

@@ -168,26 +168,16 @@ unsigned long long codat_get_token_async(codat_client *c, codat_endpoint which, 
         set_err(err, errlen, "client is closed");
         return 0;
     }
-    codat_job *job = malloc(sizeof *job);
-    codat_result *out = malloc(sizeof *out);
-    if (!job || !out) {
-        free(job);
-        free(out);
+    codat_job *job = job_new(c, which, company_id, opts);
+    if (!job) {
         set_err(err, errlen, "out of memory");
         return 0;
     }
-    codat_result_init(out);
-    int prepared = job_init(job, c, which, company_id, opts, out) == 0;
-    if (!prepared)
-        set_err(err, errlen, "out of memory");
     job->done = done;
     job->done_ctx = ctx;
-    unsigned long long id = prepared ? submit(c, job, err, errlen) : 0;
-    if (!id) {
-        job_release(job);
-        free(job);
-        free(out);
-    }
+    unsigned long long id = submit(c, job, err, errlen);
+    if (!id)
+        job_free(job);
     return id;
 }
 

@@ -171,6 +171,31 @@ int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *
     return job_prepare(job, &c->net, which, company_id, opts, out);
 }
 
+codat_job *job_new(codat_client *c, codat_endpoint which, const char *company_id, const codat_call_opts *opts)
+{
+    codat_job *job = malloc(sizeof *job);
+    codat_result *out = malloc(sizeof *out);
+    if (!job || !out) {
+        free(job);
+        free(out);
+        return NULL;
+    }
+    codat_result_init(out);
+    if (job_init(job, c, which, company_id, opts, out) != 0) {
+        job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+void job_free(codat_job *job)
+{
+    codat_result *out = job->out;
+    job_release(job);
+    free(out); /* nothing in it yet: the job never ran */
+    free(job);
+}
+
 void sched_add(codat_sched *s, codat_job *job, double now_ms)
 {
     job->start_ms = now_ms;

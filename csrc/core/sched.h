@@ -55,5 +55,11 @@ int sched_slot_waiting(const codat_sched *s);  /* jobs in a company's wait list 
  * job_prepare); 0, or -1 when out of memory (job_release still frees what was made). */
 int job_init(codat_job *job, codat_client *c, codat_endpoint which, const char *company_id,
              const codat_call_opts *opts, codat_result *out);
+/* The same job on the heap with a result of its own, for a call that outlives its caller's stack (an async
+ * call, an await): NULL when out of memory. Whoever completes it takes job->out and frees the job with
+ * job_release + free; one that never ran goes to job_free. */
+codat_job *job_new(codat_client *c, codat_endpoint which, const char *company_id, const codat_call_opts *opts);
+/* A job_new job that was never handed to a scheduler: its request, its unused result and itself. */
+void job_free(codat_job *job);
 
 #endif
