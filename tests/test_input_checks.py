@@ -81,3 +81,38 @@ def test_retry_config_accepts_what_a_call_accepts(client):
                           retry_connection_errors=False, status_codes=[503, "5xx", "429"])
     assert r.status_codes == ("503", "5xx", "429")
     assert client.get_access_token("r", retries=r)["accessToken"]
+
+
+BAD_TARGETS = [
+    (("nope", "c"), ValueError, 'endpoint must be "connection_management" or "company"'),
+    ((None, "c"), ValueError, "endpoint must be"),
+    (("company", 5), TypeError, "company_id must be str, not int"),
+    (("company", ""), ValueError, "company_id must not be empty"),
+    (("company", "a\x00b"), ValueError, "company_id must not contain NUL characters"),
+    (("company", "x" * 1025), ValueError, r"company_id is too long \(1025 bytes; at most 1024\)"),
+]
+
+
+def test_async_call_targets_are_checked_alike(client, server):
+    # Client._submit_async (the I/O thread's calls) and _LoopDriver.submit (the awaits) share one check of
+    # their (endpoint, company_id, <third>) arguments: the same refusals, the same messages, nothing sent.
+    loop = asyncio.new_event_loop()
+    try:
+        driver = codat._core._LoopDriver(client, loop)
+        future = loop.create_future()
+        submits = {"_submit_async": (client._submit_async, lambda value, is_error: None),
+                   "submit": (driver.submit, future)}
+        for name, (submit, third) in submits.items():
+            with pytest.raises(TypeError, match=rf"^{name}\(endpoint, company_id, "):
+                submit("company", "c")
+            with pytest.raises(TypeError, match=rf"^{name}\(endpoint, company_id, "):
+                submit("company", "c", third, None)
+            for (endpoint, company_id), error, match in BAD_TARGETS:
+                with pytest.raises(error, match=match):
+                    submit(endpoint, company_id, third)
+        assert driver.calls == 0
+        driver.close()
+    finally:
+        loop.close()
+    assert server.request_count() == 0
+    assert client.get_access_token("after")["accessToken"]  # still usable

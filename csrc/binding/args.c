@@ -1,6 +1,7 @@
 /* args.c: every argument check of the binding, with the GIL held: the constructor's (auth, server URL,
- * timeouts, retries, verify, limits) and the calls' (company ids, per-call options, headers, a batch's
- * own arguments). Python callers that must refuse what a call would refuse (the token cache's batch)
+ * timeouts, verify, limits) and the calls' (company ids, an async call's target, per-call options, headers,
+ * a batch's own arguments). A RetryConfig is checked when it is made (Python); reading one into the core's
+ * struct is convert.c's. Python callers that must refuse what a call would refuse (the token cache's batch)
  * use the same checks through Client._check_batch_args. */
 #include <string.h>
 #include <strings.h>
@@ -87,81 +88,6 @@ int check_header_value(const char *value, Py_ssize_t len, const char *what)
             return -1;
         }
     }
-    return 0;
-}
-
-/* ---- retries ---- */
-
-static int get_long_attr(PyObject *obj, const char *name, long min, long *out)
-{
-    PyObject *v = PyObject_GetAttrString(obj, name);
-    if (!v)
-        return -1;
-    char what[64];
-    snprintf(what, sizeof what, "RetryConfig.%s", name);
-    int rc = parse_bounded_int(v, what, min, LONG_MAX, out);
-    Py_DECREF(v);
-    return rc;
-}
-
-int retry_from_python(PyObject *obj, codat_retry_cfg *cfg)
-{
-    if (obj == Py_None) {
-        memset(cfg, 0, sizeof *cfg);
-        cfg->enabled = 0;
-        return 0;
-    }
-    if (!PyObject_HasAttrString(obj, "status_codes") || !PyObject_HasAttrString(obj, "initial_interval_ms")) {
-        PyErr_Format(PyExc_TypeError, "retries must be a RetryConfig or None, not %.100s", Py_TYPE(obj)->tp_name);
-        return -1;
-    }
-    codat_retry_defaults(cfg);
-    memset(cfg->retry_status, 0, sizeof cfg->retry_status);
-    if (get_long_attr(obj, "initial_interval_ms", 0, &cfg->initial_interval_ms) < 0 ||
-        get_long_attr(obj, "max_interval_ms", 0, &cfg->max_interval_ms) < 0 ||
-        get_long_attr(obj, "max_elapsed_ms", 0, &cfg->max_elapsed_ms) < 0)
-        return -1;
-    PyObject *exp = PyObject_GetAttrString(obj, "exponent");
-    if (!exp)
-        return -1;
-    cfg->exponent = PyFloat_AsDouble(exp);
-    Py_DECREF(exp);
-    if (cfg->exponent == -1 && PyErr_Occurred())
-        return overflow_to_value_error("RetryConfig.exponent");
-    if (!(cfg->exponent >= 1.0) || !isfinite(cfg->exponent)) {
-        PyErr_SetString(PyExc_ValueError, "RetryConfig.exponent must be a finite number >= 1");
-        return -1;
-    }
-    PyObject *rce = PyObject_GetAttrString(obj, "retry_connection_errors");
-    if (!rce)
-        return -1;
-    int truth = PyObject_IsTrue(rce);
-    Py_DECREF(rce);
-    if (truth < 0)
-        return -1;
-    cfg->retry_connection_errors = truth;
-    PyObject *codes = PyObject_GetAttrString(obj, "status_codes");
-    if (!codes)
-        return -1;
-    PyObject *seq = PySequence_Fast(codes, "RetryConfig.status_codes must be a sequence of str such as \"429\" or \"5XX\"");
-    Py_DECREF(codes);
-    if (!seq)
-        return -1;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
-        PyObject *text = PyLong_Check(item) ? PyObject_Str(item) : Py_NewRef(item);
-        const char *s = text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : NULL;
-        if (!s || codat_retry_add_status(cfg, s) != 0) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_ValueError,
-                             "RetryConfig.status_codes: %R is not a status code or pattern like \"5XX\"", item);
-            Py_XDECREF(text);
-            Py_DECREF(seq);
-            return -1;
-        }
-        Py_DECREF(text);
-    }
-    Py_DECREF(seq);
     return 0;
 }
 
@@ -346,6 +272,18 @@ int parse_endpoint(PyObject *obj, codat_endpoint *out)
         return -1;
     }
     return 0;
+}
+
+int parse_async_target(PyObject *const *args, Py_ssize_t nargs, const char *usage, codat_endpoint *which,
+                       const char **company_id)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
+    }
+    if (parse_endpoint(args[0], which) < 0)
+        return -1;
+    return (*company_id = company_id_utf8(args[1])) ? 0 : -1;
 }
 
 /* ---- a call's keyword options ---- */

@@ -45,17 +45,11 @@ PyObject *Client_submit_async(ClientObject *self, PyObject *const *args, Py_ssiz
                               PyObject *kwnames)
 {
     /* _submit_async(endpoint, company_id, callback, **options) -> call id */
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "_submit_async(endpoint, company_id, callback, **options)");
-        return NULL;
-    }
-    if (check_open(self) < 0)
-        return NULL;
     codat_endpoint which;
-    if (parse_endpoint(args[0], &which) < 0)
-        return NULL;
-    const char *company_id = company_id_utf8(args[1]);
-    if (!company_id)
+    const char *company_id;
+    if (parse_async_target(args, nargs, "_submit_async(endpoint, company_id, callback, **options)", &which,
+                           &company_id) < 0 ||
+        check_open(self) < 0)
         return NULL;
     if (!PyCallable_Check(args[2])) {
         PyErr_SetString(PyExc_TypeError, "callback must be callable");

@@ -6,7 +6,7 @@
  *   args.c         every argument check, for the constructor and the calls (also exposed to Python)
  *   errors.c       the exception types and the mapping of a finished call to a value or an exception
  *   hooks.c        what the core calls back: Ctrl-C checks, batch progress, the logging bridge
- *   convert.c      value conversions: JSON to Python, the header block to a dict */
+ *   convert.c      value conversions: JSON and the header block to Python, a RetryConfig to C */
 #ifndef CODAT_BINDING_H
 #define CODAT_BINDING_H
 
@@ -120,10 +120,13 @@ const char *company_id_utf8(PyObject *obj);
 int overflow_to_value_error(const char *what);
 /* Rejects CR, LF and NUL in a header value. Returns 0, or -1 with ValueError set (naming `what`). */
 int check_header_value(const char *value, Py_ssize_t len, const char *what);
-/* Reads a RetryConfig-like object (or None) into cfg. Returns 0, or -1 with an exception set. */
-int retry_from_python(PyObject *obj, codat_retry_cfg *cfg);
 /* "connection_management" or "company" (NULL: leaves *out alone). Returns 0, or -1 with ValueError. */
 int parse_endpoint(PyObject *obj, codat_endpoint *out);
+/* The positional arguments an async call starts with, (endpoint, company_id, <its own third>): exactly
+ * three (else TypeError(usage)), a known endpoint and a valid company id (its UTF-8, cached by the str).
+ * One check for Client._submit_async and _LoopDriver.submit. Returns 0, or -1 with an exception set. */
+int parse_async_target(PyObject *const *args, Py_ssize_t nargs, const char *usage, codat_endpoint *which,
+                       const char **company_id);
 /* An int option in [lo, hi]: TypeError for anything but an int (bool included), ValueError outside. */
 int parse_bounded_int(PyObject *v, const char *name, long lo, long hi, long *out);
 
@@ -205,6 +208,8 @@ PyObject *result_to_return(module_state *st, const codat_result *r);
 
 /* Interns the keys of a token answer into st->json_keys. Returns 0, or -1 with an exception set. */
 int convert_intern_keys(module_state *st);
+/* Reads a RetryConfig-like object (or None) into cfg. Returns 0, or -1 with an exception set. */
+int retry_from_python(PyObject *obj, codat_retry_cfg *cfg);
 /* cJSON value -> new Python object (dict, list, str, int, float, bool, None). */
 PyObject *json_to_python(module_state *st, const cJSON *item);
 /* Raw header block -> dict with lower-case names; repeated names are joined with ", ". */

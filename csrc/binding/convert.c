@@ -1,6 +1,7 @@
-/* convert.c: C values to Python values, with the GIL held: a parsed JSON body, a raw header block.
- * Python objects are only ever made after a transfer has finished. */
+/* convert.c: values between Python and C, with the GIL held: a parsed JSON body and a raw header block to
+ * Python (only ever after a transfer has finished), a RetryConfig to the core's retry policy. */
 #include <string.h>
+#include <limits.h>
 #include <math.h>
 #include "binding.h"
 
@@ -156,4 +157,82 @@ PyObject *headers_to_dict(const char *raw, size_t len)
     if (join_repeated(dict) < 0)
         Py_CLEAR(dict);
     return dict;
+}
+
+/* ---- Python -> C: a RetryConfig ---- */
+
+/* RetryConfig.__init__ checked every field when it was made; a field assigned since is checked again here,
+ * with the same messages, so that a call never hands the core a broken policy. */
+
+static int get_long_attr(PyObject *obj, const char *name, long min, long *out)
+{
+    PyObject *v = PyObject_GetAttrString(obj, name);
+    if (!v)
+        return -1;
+    char what[64];
+    snprintf(what, sizeof what, "RetryConfig.%s", name);
+    int rc = parse_bounded_int(v, what, min, LONG_MAX, out);
+    Py_DECREF(v);
+    return rc;
+}
+
+int retry_from_python(PyObject *obj, codat_retry_cfg *cfg)
+{
+    if (obj == Py_None) {
+        memset(cfg, 0, sizeof *cfg);
+        cfg->enabled = 0;
+        return 0;
+    }
+    if (!PyObject_HasAttrString(obj, "status_codes") || !PyObject_HasAttrString(obj, "initial_interval_ms")) {
+        PyErr_Format(PyExc_TypeError, "retries must be a RetryConfig or None, not %.100s", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    codat_retry_defaults(cfg);
+    memset(cfg->retry_status, 0, sizeof cfg->retry_status);
+    if (get_long_attr(obj, "initial_interval_ms", 0, &cfg->initial_interval_ms) < 0 ||
+        get_long_attr(obj, "max_interval_ms", 0, &cfg->max_interval_ms) < 0 ||
+        get_long_attr(obj, "max_elapsed_ms", 0, &cfg->max_elapsed_ms) < 0)
+        return -1;
+    PyObject *exp = PyObject_GetAttrString(obj, "exponent");
+    if (!exp)
+        return -1;
+    cfg->exponent = PyFloat_AsDouble(exp);
+    Py_DECREF(exp);
+    if (cfg->exponent == -1 && PyErr_Occurred())
+        return overflow_to_value_error("RetryConfig.exponent");
+    if (!(cfg->exponent >= 1.0) || !isfinite(cfg->exponent)) {
+        PyErr_SetString(PyExc_ValueError, "RetryConfig.exponent must be a finite number >= 1");
+        return -1;
+    }
+    PyObject *rce = PyObject_GetAttrString(obj, "retry_connection_errors");
+    if (!rce)
+        return -1;
+    int truth = PyObject_IsTrue(rce);
+    Py_DECREF(rce);
+    if (truth < 0)
+        return -1;
+    cfg->retry_connection_errors = truth;
+    PyObject *codes = PyObject_GetAttrString(obj, "status_codes");
+    if (!codes)
+        return -1;
+    PyObject *seq = PySequence_Fast(codes, "RetryConfig.status_codes must be a sequence of str such as \"429\" or \"5XX\"");
+    Py_DECREF(codes);
+    if (!seq)
+        return -1;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *text = PyLong_Check(item) ? PyObject_Str(item) : Py_NewRef(item);
+        const char *s = text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : NULL;
+        if (!s || codat_retry_add_status(cfg, s) != 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError,
+                             "RetryConfig.status_codes: %R is not a status code or pattern like \"5XX\"", item);
+            Py_XDECREF(text);
+            Py_DECREF(seq);
+            return -1;
+        }
+        Py_DECREF(text);
+    }
+    Py_DECREF(seq);
+    return 0;
 }

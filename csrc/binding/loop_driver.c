@@ -154,15 +154,9 @@ fail:
 /* submit(endpoint, company_id, future, **options) -> call id. The future gets the result or the error. */
 static PyObject *LoopDriver_submit(LoopDriver *d, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "submit(endpoint, company_id, future, **options)");
-        return NULL;
-    }
     codat_endpoint which;
-    if (parse_endpoint(args[0], &which) < 0)
-        return NULL;
-    const char *company_id = company_id_utf8(args[1]);
-    if (!company_id)
+    const char *company_id;
+    if (parse_async_target(args, nargs, "submit(endpoint, company_id, future, **options)", &which, &company_id) < 0)
         return NULL;
     if (d->loop_gone || !d->ev) {
         PyErr_SetString(PyExc_RuntimeError, "this driver's event loop is closed");

@@ -1,6 +1,7 @@
 /* client.c: the client's public life cycle: made (settings read once, the proxies from the environment),
- * closed, freed; its rate-limit figures; the call options (results: attempt.c, which fills them). The calls themselves are in batch.c
- * (blocking calls and batches) and io_thread.c (asynchronous calls). */
+ * closed, freed; its rate-limit figures; the call options (a result's life cycle is attempt.c's, which
+ * fills results). The calls themselves are in batch.c (blocking calls and batches) and io_thread.c
+ * (asynchronous calls). */
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
