@@ -49,8 +49,10 @@ static char *env_proxy(const char *scheme)
 {
     char lower[16], upper[16];
     snprintf(lower, sizeof lower, "%s_proxy", scheme);
-    for (size_t i = 0; i < sizeof upper; i++)
+    size_t i = 0;
+    for (; lower[i]; i++) /* up to the NUL: the bytes after it were never written */
         upper[i] = (char)toupper((unsigned char)lower[i]);
+    upper[i] = '\0';
     /* HTTP_PROXY is ignored, as libcurl and the CGI-safe convention ("httpoxy") have it */
     const char *v = getenv(lower);
     if (!v && strcmp(scheme, "http") != 0)

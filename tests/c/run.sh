@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/c/run.sh: builds and runs the C unit tests of the pure core helpers.
+# tests/c/run.sh: builds and runs the C unit tests of the pure core helpers and of the scheduler.
 #
 #   tests/c/run.sh [--no-valgrind] [--no-sanitize] [--quiet]
 #
@@ -49,12 +49,14 @@ sources_for() {
     esac
 }
 
-# The binding's pure helpers that moved to the core (base64, the loopback check).
-TESTS="$TESTS test_base64 test_netaddr"
+# The binding's pure helpers that moved to the core (base64, the loopback check), and the scheduler, which
+# runs real transfers with the whole core (libcurl) against a server in the test (tiny_server.h).
+TESTS="$TESTS test_base64 test_netaddr test_sched"
 extra_sources_for() {
     case "$1" in
     test_base64) echo "$CORE/base64.c" ;;
     test_netaddr) echo "$CORE/netaddr.c" ;;
+    test_sched) echo "$CORE"/*.c ;;
     esac
 }
 
