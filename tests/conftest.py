@@ -1,5 +1,6 @@
 """Shared fixtures: one stand-in Codat server (HTTP) and one with TLS for the whole session, reset before
-each test, and a client pointed at it."""
+each test, and a client pointed at it. The SDK facade's tests use the same server (sdk_fixtures.py
+re-exports it), so every kind of test is checked the same way: reset before, no internal errors after."""
 import os
 import signal
 import threading

@@ -1,30 +1,18 @@
-"""Fixtures of the SDK facade's tests (test_sdk_facade.py, test_sdk_delegation.py), kept once here: a test
-module imports them (``from sdk_fixtures import AUTH, NONE, cp, server, srv``), which gives it its own
-module-scoped stand-in server that wants the facade tests' credentials, reset before each test and checked for
-internal errors after it, and a facade client ``cp`` pointed at it without retries."""
+"""Fixtures of the SDK facade's tests (test_sdk_facade.py, test_sdk_delegation.py): a test module imports
+them (``from sdk_fixtures import AUTH, NONE, cp, server, srv``). The stand-in server is conftest's, the one
+every test uses (one definition: started once per session, reset before each test and checked for internal
+errors after it), here also under the name ``srv``; ``cp`` is a facade client pointed at it without
+retries."""
 from __future__ import annotations
 
 import pytest
 
 from codat_platform_c.sdk import CodatPlatform, utils
 from codat_platform_c.sdk.models import shared
-from codat_platform_c.testing import StandInServer
+from conftest import AUTH, server  # noqa: F401  (re-exported: AUTH is what the stand-in wants)
 
-AUTH = "Basic c2VjcmV0LWtleQ=="  # base64("secret-key")
+srv = server  # the facade tests' name for it
 NONE = utils.RetryConfig("none")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with StandInServer(auth_header=AUTH) as s:
-        yield s
-
-
-@pytest.fixture
-def srv(server):
-    server.reset()
-    yield server
-    assert server.errors == []
 
 
 @pytest.fixture
