@@ -558,7 +558,8 @@ def lead_in_thread(fn):
 
 
 def test_sync_waiter_keeps_its_own_timeout(cached, server):
-    server.script("acme", Reply(delay_s=3))  # the leader has no timeout: it waits the 3 s
+    # The leader has no timeout: it waits the 2 s, ending 1.8 s after the waiter starts, past the bound below.
+    server.script("acme", Reply(delay_s=2))
     leader, got = lead_in_thread(lambda: cached.get_access_token("acme"))
     time.sleep(0.2)
     t = time.monotonic()
@@ -588,7 +589,8 @@ def test_waiter_uses_the_clients_timeout_when_its_call_names_none(server):
 
 
 def test_async_and_batch_waiters_keep_their_own_timeout(cached, server):
-    server.script("acme", Reply(delay_s=3))
+    # The leader ends 1.8 s after the first waiter starts: past both bounds below, and after the batch's wait.
+    server.script("acme", Reply(delay_s=2))
     leader, got = lead_in_thread(lambda: cached.get_access_token("acme"))
     time.sleep(0.2)
 
