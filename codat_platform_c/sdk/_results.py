@@ -30,7 +30,7 @@ _MODEL: Dict[str, Any] = {CM: shared.ConnectionManagementAccessToken, COMPANY: s
 # validator in strict mode: one call into Rust that checks the types and builds a true instance of the model
 # (fields set, no extra, no private), fewer instructions than assembling it in Python (callgrind: 6,500
 # against 9,000).
-_strict_company_token = shared.CompanyAccessToken.__pydantic_validator__.validate_python
+strict_company_token = shared.CompanyAccessToken.__pydantic_validator__.validate_python
 _strict_cm_token = shared.ConnectionManagementAccessToken.__pydantic_validator__.validate_python
 
 
@@ -38,7 +38,7 @@ def _company_token(value: Any, response: Optional[BaseException] = None) -> shar
     # Anything but the exact types (a numeric string, a bool, a missing field, not an object) takes the SDK's
     # lax path, or ends in ResponseValidationError.
     try:
-        return _strict_company_token(value, strict=True)  # type: ignore[no-any-return]
+        return strict_company_token(value, strict=True)  # type: ignore[no-any-return]
     except ValidationError:
         return _validated(COMPANY, value, response)  # type: ignore[no-any-return]
 
