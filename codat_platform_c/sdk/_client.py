@@ -90,7 +90,7 @@ class _Calls:
     """
 
     __slots__ = ("client", "security_source", "has_static_auth", "_auth", "_client_kwargs", "_lock",
-                 "company_call", "connection_management_call")
+                 "company_call")
 
     def __init__(self, auth: Optional[str], security_source: Optional[Callable[[], Any]],
                  client_kwargs: Dict[str, Any]) -> None:
@@ -102,11 +102,10 @@ class _Calls:
         self._use(_codat.Client(auth, **client_kwargs))
 
     def _use(self, client: _codat.Client) -> None:
-        # The core's two methods, bound once per client rather than on every call; each knows its client
-        # (__self__), so a call that raced a reopening still tells a closed client from a bad argument.
-        # (The connection-management call without the core's own warning: ours was given already.)
+        # The company-token call of the common case (Companies.get_access_token), bound once per client
+        # rather than on every call. It knows its client (__self__): a call that raced a reopening still
+        # tells a closed client from a bad argument, and then goes through fetch(), which reads self.client.
         self.company_call = client.get_company_access_token
-        self.connection_management_call = client._connection_management_token
         self.client = client
 
     def open_client(self) -> _codat.Client:
@@ -153,16 +152,18 @@ class _Calls:
         if (retries is not UNSET or server_url is not None or timeout_ms is not None or http_headers
                 or self.security_source is not None):
             opts = self.options(which, request, retries, server_url, timeout_ms, http_headers)
+        client = self.client
         while True:
-            call = self.company_call if which is _COMPANY else self.connection_management_call
+            # (the connection-management call without the core's own warning: ours was given already)
+            call = client.get_company_access_token if which is _COMPANY else client._connection_management_token
             try:
                 value = call(company_id) if opts is None else call(company_id, **opts)
             except _CORE_HTTP_ERRORS as exc:
                 return _model_or_raise(which, exc)
             except ValueError:
-                if not call.__self__.closed:  # type: ignore[attr-defined]
+                if not client.closed:
                     raise  # a bad argument
-                self.open_client()  # the facade was closed: this call opens new connections
+                client = self.open_client()  # the facade was closed: this call opens new connections
                 continue
             return _TO_MODEL[which](value)
 
