@@ -11,12 +11,6 @@ Ways: ext (the blocking `Client.get_company_access_token`), facade (`codat_platf
 "facade at most 1.15x the core" (issue 12) and "an await at most 1.5x a blocking call" (issue 13).
 Instructions are not time (cache misses, syscalls' kernel side are not in them); bench.py's CPU columns
 measure time, and this table is their noise-free companion.
-
-Over loopback the core's own count moves by a few thousand instructions per call from one process to the next
-(how often libcurl polls before the answer is there depends on timing), which blurs a change of the facade's
-Python of that size. ``--outside-core`` counts everything but the core's C method (callgrind toggles
-collection off inside Client_get_company_access_token): ext and facade only, and the facade row minus the ext
-row is then the facade's own cost per call, the same from one run to the next.
 """
 import argparse
 import os
@@ -53,14 +47,11 @@ else:
 TARGETS = {"facade": 1.15, "await": 1.5}
 
 
-OUTSIDE_CORE = "--toggle-collect=Client_get_company_access_token"
-
-
-def instructions(python, way, url, ca, calls, outside_core=False):
+def instructions(python, way, url, ca, calls):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
-        cmd = (["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + ([OUTSIDE_CORE] if outside_core else [])
-               + [python, "-c", CHILD, HERE, way, url, str(calls)] + ([ca] if ca else []))
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", python, "-c", CHILD, HERE, way,
+               url, str(calls)] + ([ca] if ca else [])
         r = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(r"Collected : (\d+)", r.stderr)
     if r.returncode != 0 or not m:
@@ -68,9 +59,8 @@ def instructions(python, way, url, ca, calls, outside_core=False):
     return int(m.group(1))
 
 
-def per_call(python, way, url, ca, calls, outside_core=False):
-    return (instructions(python, way, url, ca, WARM + calls, outside_core)
-            - instructions(python, way, url, ca, WARM, outside_core)) / calls
+def per_call(python, way, url, ca, calls):
+    return (instructions(python, way, url, ca, WARM + calls) - instructions(python, way, url, ca, WARM)) / calls
 
 
 def table(rows):
@@ -87,24 +77,8 @@ def main():
     p.add_argument("--ways", default="ext,facade,await")
     p.add_argument("--schemes", default="http,https")
     p.add_argument("--calls", type=int, default=1000)
-    p.add_argument("--outside-core", action="store_true",
-                   help="count all but the core's C call (ext and facade): the facade's own cost, free of the "
-                        "core's timing-dependent part")
     a = p.parse_args()
     ways = [w for w in a.ways.split(",") if w != "ext"]
-    if a.outside_core:
-        if set(ways) - {"facade"}:
-            p.error("--outside-core measures ext and facade only")
-        rows = []
-        with NginxServer() as srv:
-            for scheme in a.schemes.split(","):
-                ca = srv.ca_path if scheme == "https" else None
-                ext, facade = (per_call(sys.executable, way, srv.urls[scheme], ca, a.calls, True)
-                               for way in ("ext", "facade"))
-                rows.append(f"| {scheme} | {ext:,.0f} | {facade:,.0f} | {facade - ext:,.0f} |")
-        print("| scheme | ext, outside the core's call | facade, outside the core's call | the facade's own |\n"
-              "|---|---:|---:|---:|\n" + "\n".join(rows))
-        return 0
     rows = []
     with NginxServer() as srv:
         for scheme in a.schemes.split(","):
