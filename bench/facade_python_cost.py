@@ -6,8 +6,8 @@ Over loopback (bench/instructions.py) the core's own count moves by a few thousa
 one process to the next (how often libcurl polls before the answer is there depends on timing), which hides a
 change of the facade of that size. Here no request is made: the facade's bound core call
 (``_Calls.company_call``, what ``companies.get_access_token``'s common case calls; ``_Calls.client`` in
-older trees) is replaced by a Python function that returns a copy of the core's usual answer, and the way ``ext`` calls that same function and reads
-``["accessToken"]`` as bench/worker.py's ext does. Facade minus ext is then the facade's Python per call: the
+older trees) is replaced by a Python function that returns a copy of the core's usual answer, and the way
+``ext`` calls that same function and reads ``["accessToken"]`` as bench/worker.py's ext does. Facade minus ext is then the facade's Python per call: the
 request dict and keyword call the caller writes, the facade's own code, pydantic-core building the model, the
 ``.access_token`` read and the objects' deallocation. Each way runs under valgrind twice in a fresh process
 (1,000 calls, then 1,000 + --calls), with PYTHONHASHSEED=0; the difference divided by --calls is per call.
