@@ -498,6 +498,67 @@ def test_lax_numbers_in_company_token(cp, srv):
         assert cp.companies.get_access_token(request={"company_id": "x"}).expires_in == got
 
 
+def _outcome(call):
+    """Everything a caller can see of a call's result or exception, to compare two ways of making it."""
+    try:
+        res = call()
+    except Exception as e:
+        cause = e.__cause__
+        return ("raised", type(e), str(e), getattr(e, "status_code", None), getattr(e, "body", None),
+                type(cause), str(cause) if cause is not None else None)
+    return ("model", type(res), repr(res), str(res), res.model_dump(), res.model_dump(by_alias=True),
+            res.model_dump_json(by_alias=True), res.model_fields_set, res.__pydantic_extra__,
+            res.__pydantic_private__, pickle.loads(pickle.dumps(res)) == res, res.model_copy() == res)
+
+
+@pytest.mark.parametrize("reply", [
+    Reply(json={"accessToken": "t", "expiresIn": 86400, "tokenType": "Bearer"}),
+    Reply(json={"tokenType": "Bearer", "expiresIn": 1, "accessToken": "t"}),  # another key order
+    Reply(json={"accessToken": "t", "expiresIn": 1, "tokenType": "B", "extra": [1], "scope": None}),
+    Reply(json={"accessToken": "t", "expiresIn": 1, "tokenType": "B", "expires_in": "x", "access_token": 5}),
+    Reply(json={"accessToken": "t", "expiresIn": "86400", "tokenType": "B"}),
+    Reply(json={"accessToken": "t", "expiresIn": 3600.0, "tokenType": "B"}),
+    Reply(json={"accessToken": "t", "expiresIn": 2 ** 70, "tokenType": "B"}),
+    Reply(json={"accessToken": "t", "expiresIn": True, "tokenType": "B"}),
+    Reply(json={"accessToken": "t", "expiresIn": 1, "tokenType": None}),
+    Reply(json={"accessToken": "t", "expiresIn": 1, "tokenType": 7}),
+    Reply(json={"accessToken": "t", "expiresIn": 1}),
+    Reply(json={"accessToken": "t", "expires_in": 1, "token_type": "B"}),  # by field name: the SDK takes it
+    Reply(json={"expiresIn": 1, "tokenType": "B"}),
+    Reply(json=["t"]),
+    Reply(status=201, json={"accessToken": "t", "expiresIn": 1, "tokenType": "B"}),
+    Reply(status=204),
+    Reply(status=400, json={"statusCode": 400, "error": "Invalid company"}),
+    Reply(status=404, json={"statusCode": 404, "error": "NotFound", "correlationId": "c"}),
+], ids=["exact", "key-order", "extra-keys", "extra-field-names", "numeric-string", "float", "huge", "bool",
+        "null-type", "number-type", "missing-type", "field-names", "no-token", "array", "201", "204", "400", "404"])
+def test_common_case_agrees_with_the_general_path(cp, srv, reply):
+    # companies.get_access_token with a dict request and no per-call option takes a path of its own (the
+    # core's call and pydantic-core's strict validator, inlined in the method: sdk/_client.py); a request
+    # model takes the general one (_Calls.fetch and sdk/_results.py). For every answer, exact or not, both give
+    # the same model (fields, fields set, dumps, repr, pickling) or the same exception.
+    srv.script("x", reply, reply)
+    fast = _outcome(lambda: cp.companies.get_access_token(request={"company_id": "x"}))
+    general = _outcome(lambda: cp.companies.get_access_token(request=CO_MODEL(company_id="x")))
+    assert srv.request_count() == 2
+    assert fast == general
+
+
+def test_common_case_after_a_reopening_it_did_not_see(cp, srv):
+    # The common case calls the core's method bound when the client was made. A call that read it just before
+    # another thread closed the facade and a third reopened it meets a closed client: it must then open
+    # connections like any call after close(), not report a bad argument.
+    closed = cp._client
+    cp.close()
+    assert cp.companies.get_access_token(request={"company_id": "a"}).access_token  # reopens
+    assert cp._client is not closed and not cp._client.closed
+    cp._calls.company_call = closed.get_company_access_token  # as read by the late thread
+    assert cp.companies.get_access_token(request={"company_id": "b"}).access_token
+    with pytest.raises(ValueError, match="empty"):  # a bad argument still says so
+        cp.companies.get_access_token(request={"company_id": ""})
+    assert [r.company_id for r in srv.requests] == ["a", "b"]
+
+
 def test_connection_management_token_may_be_absent(cp, srv):
     srv.script("x", Reply(json={}), Reply(json={"accessToken": None, "extra": 1}))
     for _ in range(2):

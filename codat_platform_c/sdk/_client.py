@@ -21,6 +21,7 @@ DEFAULT_TIMEOUT_MS = 5000  # the SDK's default (per attempt here; per socket rea
 
 from ._results import CM as _CM, COMPANY as _COMPANY, CORE_HTTP_ERRORS as _CORE_HTTP_ERRORS
 from ._results import RETIRED_404_NOTE, TO_MODEL as _TO_MODEL, model_or_raise as _model_or_raise
+from ._results import ValidationError as _ValidationError, strict_company_token as _strict_company_token
 
 _SDK_DEPRECATED = "GET /companies/{companyId}/connectionManagement/accessToken is deprecated."
 # The SDK's text first (code that matches on it keeps working), then what changed since it was written.
@@ -88,7 +89,8 @@ class _Calls:
     through a slow lookup hook (about 300 instructions each, callgrind); on this slotted class reads are plain.
     """
 
-    __slots__ = ("client", "security_source", "has_static_auth", "_auth", "_client_kwargs", "_lock")
+    __slots__ = ("client", "security_source", "has_static_auth", "_auth", "_client_kwargs", "_lock",
+                 "company_call")
 
     def __init__(self, auth: Optional[str], security_source: Optional[Callable[[], Any]],
                  client_kwargs: Dict[str, Any]) -> None:
@@ -97,7 +99,14 @@ class _Calls:
         self._auth = auth
         self._client_kwargs = client_kwargs
         self._lock = _thread.allocate_lock()
-        self.client = _codat.Client(auth, **client_kwargs)
+        self._use(_codat.Client(auth, **client_kwargs))
+
+    def _use(self, client: _codat.Client) -> None:
+        # The company-token call of the common case (Companies.get_access_token), bound once per client
+        # rather than on every call. It knows its client (__self__): a call that raced a reopening still
+        # tells a closed client from a bad argument, and then goes through fetch(), which reads self.client.
+        self.company_call = client.get_company_access_token
+        self.client = client
 
     def open_client(self) -> _codat.Client:
         """The C client; a new one if the facade was closed (the SDK's stays usable after close too)."""
@@ -105,7 +114,7 @@ class _Calls:
         if client.closed:
             with self._lock:
                 if self.client.closed:
-                    self.client = _codat.Client(self._auth, **self._client_kwargs)
+                    self._use(_codat.Client(self._auth, **self._client_kwargs))
                 client = self.client
         return client
 
@@ -347,7 +356,32 @@ class Companies(_Group):
                          timeout_ms: Optional[float] = None,
                          http_headers: Optional[Mapping[str, str]] = None) -> shared.CompanyAccessToken:
         """Get company access token: accessToken, expiresIn (seconds) and tokenType."""
-        return self._calls.fetch(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+        calls = self._calls
+        # The common case (a dict request, no per-call option, an answer of the exact types) inlined: no
+        # Python frame between this method and the core, nor between the core and pydantic-core's strict
+        # validator, which builds the model; everything else goes through _Calls.fetch.
+        if (type(request) is dict and retries is UNSET and server_url is None and timeout_ms is None
+                and not http_headers and calls.security_source is None):
+            try:
+                company_id = request["company_id"]  # (cheaper than .get(); a missing key is fetch()'s error)
+            except KeyError:
+                company_id = None
+            if type(company_id) is str:
+                call = calls.company_call
+                try:
+                    value = call(company_id)
+                except _CORE_HTTP_ERRORS as exc:
+                    return _model_or_raise(_COMPANY, exc)  # type: ignore[no-any-return]
+                except ValueError:
+                    if not call.__self__.closed:  # type: ignore[attr-defined]
+                        raise  # a bad argument
+                    # the facade was closed: fetch() opens new connections
+                    return calls.fetch(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
+                try:
+                    return _strict_company_token(value, strict=True)  # type: ignore[no-any-return]
+                except _ValidationError:
+                    return _TO_MODEL[_COMPANY](value)  # type: ignore[no-any-return]
+        return calls.fetch(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
 
     async def get_access_token_async(
             self, *, request: Union[operations.GetCompanyAccessTokenRequest,
