@@ -21,7 +21,8 @@ DEFAULT_TIMEOUT_MS = 5000  # the SDK's default (per attempt here; per socket rea
 
 from ._results import CM as _CM, COMPANY as _COMPANY, CORE_HTTP_ERRORS as _CORE_HTTP_ERRORS
 from ._results import RETIRED_404_NOTE, TO_MODEL as _TO_MODEL, model_or_raise as _model_or_raise
-from ._results import ValidationError as _ValidationError, strict_company_token as _strict_company_token
+from ._results import ValidationError as _ValidationError, lax_company_token as _lax_company_token
+from ._results import strict_company_token as _strict_company_token
 
 _SDK_DEPRECATED = "GET /companies/{companyId}/connectionManagement/accessToken is deprecated."
 # The SDK's text first (code that matches on it keeps working), then what changed since it was written.
@@ -379,8 +380,8 @@ class Companies(_Group):
                     return calls.fetch(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
                 try:
                     return _strict_company_token(value, strict=True)  # type: ignore[no-any-return]
-                except _ValidationError:
-                    return _TO_MODEL[_COMPANY](value)  # type: ignore[no-any-return]
+                except _ValidationError:  # (not _TO_MODEL's, which would run the strict validator again)
+                    return _lax_company_token(value)
         return calls.fetch(_COMPANY, request, retries, server_url, timeout_ms, http_headers)  # type: ignore[no-any-return]
 
     async def get_access_token_async(

@@ -37,13 +37,17 @@ strict_company_token = shared.CompanyAccessToken.__pydantic_validator__.validate
 _strict_cm_token = shared.ConnectionManagementAccessToken.__pydantic_validator__.validate_python
 
 
+def lax_company_token(value: Any, response: Optional[BaseException] = None) -> shared.CompanyAccessToken:
+    """What the strict validator refused (a numeric string, a bool, a missing field, not an object): the
+    SDK's lax path, or ResponseValidationError."""
+    return _validated(COMPANY, value, response)  # type: ignore[no-any-return]
+
+
 def _company_token(value: Any, response: Optional[BaseException] = None) -> shared.CompanyAccessToken:
-    # Anything but the exact types (a numeric string, a bool, a missing field, not an object) takes the SDK's
-    # lax path, or ends in ResponseValidationError.
     try:
         return strict_company_token(value, strict=True)  # type: ignore[no-any-return]
     except ValidationError:
-        return _validated(COMPANY, value, response)  # type: ignore[no-any-return]
+        return lax_company_token(value, response)
 
 
 def _connection_management_token(value: Any,
